@@ -1,0 +1,66 @@
+// Env: every file-system and clock access of the components goes through this
+// interface, LevelDB style, so tests can substitute a faulting or tearing
+// implementation and check crash safety at each step of a sequence.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace ssiuml {
+
+// A file read and written at explicit offsets (block stores, COW headers).
+class RandomRWFile {
+ public:
+  virtual ~RandomRWFile() = default;
+  // Reads up to n bytes at offset; *got < n only at end of file.
+  virtual Status Read(uint64_t offset, size_t n, char* buf, size_t* got) = 0;
+  virtual Status Write(uint64_t offset, std::string_view data) = 0;
+  // Makes every completed Write durable.
+  virtual Status Sync() = 0;
+  virtual Status Size(uint64_t* size) = 0;
+  virtual Status Truncate(uint64_t size) = 0;
+};
+
+// An advisory whole-file lock held until released or the process dies.
+class FileLock {
+ public:
+  virtual ~FileLock() = default;
+};
+
+class Env {
+ public:
+  virtual ~Env() = default;
+  // The process-wide POSIX implementation; never deleted.
+  static Env* Default();
+
+  virtual Status OpenRandomRW(const std::string& path, bool create,
+                              std::unique_ptr<RandomRWFile>* file) = 0;
+  virtual Status OpenRandomRead(const std::string& path,
+                                std::unique_ptr<RandomRWFile>* file) = 0;
+  virtual Status ReadFileToString(const std::string& path, std::string* out) = 0;
+  // Replaces path atomically (write to a temporary, sync, rename, sync dir).
+  virtual Status WriteFileAtomic(const std::string& path, std::string_view data) = 0;
+  virtual Status AppendToFile(const std::string& path, std::string_view data) = 0;
+  virtual bool FileExists(const std::string& path) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  virtual Status RemoveTree(const std::string& path) = 0;
+  virtual Status RenameFile(const std::string& from, const std::string& to) = 0;
+  // mkdir -p with the given mode for every directory it creates.
+  virtual Status CreateDirs(const std::string& path, uint32_t mode) = 0;
+  virtual Status GetChildren(const std::string& dir, std::vector<std::string>* names) = 0;
+  virtual Status SyncDir(const std::string& dir) = 0;
+  // Takes an exclusive flock on path (created if missing); Busy if another
+  // process holds it.
+  virtual Status LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) = 0;
+  // Wall clock, for timestamps in logs and events.
+  virtual uint64_t NowMicros() = 0;
+  // Monotonic clock, for timeouts and intervals.
+  virtual uint64_t MonotonicMicros() = 0;
+};
+
+}  // namespace ssiuml

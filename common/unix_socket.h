@@ -1,0 +1,24 @@
+// Unix-domain socket helpers: every daemon listens on one and every client
+// connects to one. Paths are checked against sun_path's 108 bytes up front so
+// the user gets a clear error instead of a truncated address.
+#pragma once
+
+#include <string>
+
+#include "common/fd.h"
+#include "common/status.h"
+
+namespace ssiuml {
+
+// Binds and listens on a SOCK_STREAM socket at path, replacing a stale file.
+// The socket is non-blocking and close-on-exec.
+Status ListenUnix(const std::string& path, UniqueFd* fd);
+// Connects a blocking SOCK_STREAM socket to path.
+Status ConnectUnix(const std::string& path, UniqueFd* fd);
+// True when path fits in sockaddr_un::sun_path with its NUL.
+bool FitsSunPath(const std::string& path);
+Status SetNonBlocking(int fd);
+// Writes all of data to a blocking fd, retrying on EINTR.
+Status WriteAllFd(int fd, const std::string& data);
+
+}  // namespace ssiuml

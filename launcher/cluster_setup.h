@@ -1,0 +1,25 @@
+// Turns a Config into what a cluster runs with: the kernel and root image
+// resolved to existing files. ssi-start checks this before starting ssid so
+// mistakes reach the user's terminal as one line with the fix.
+#pragma once
+
+#include <string>
+
+#include "common/env.h"
+#include "launcher/config.h"
+
+namespace ssiuml {
+
+struct ClusterSetup {
+  Config config;
+  std::string config_path;
+  std::string kernel;  // absolute path of the UML binary
+  std::string root;    // absolute path of the shared root image
+};
+
+// Loads the config file ($SSIUML_CONF or ~/.ssiuml/ssiuml.conf) and resolves it.
+Status LoadClusterSetup(Env* env, ClusterSetup* setup);
+// Where the build or install put the default root image.
+std::string DefaultRootImage();
+
+}  // namespace ssiuml

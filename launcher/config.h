@@ -1,0 +1,36 @@
+// The per-user cluster configuration, ~/.ssiuml/ssiuml.conf: shell-style
+// KEY=value lines, as in SSI/UML's ssiuml.conf.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/env.h"
+#include "common/status.h"
+
+namespace ssiuml {
+
+enum class DiskKind { kUbd, kPlx };
+
+struct Config {
+  std::string kernel = "linux.uml";  // UML binary; a bare name is looked up on PATH
+  std::string root;                  // shared root image; empty = the built default
+  std::string cidev;                 // VNL of an existing switch; empty = our own
+  std::string initrd;                // node initramfs, optional
+  std::string initrd_memexp;         // lock-server node initramfs, optional
+  uint64_t mem_mib = 128;            // guest memory per node
+  int nodes = 3;                     // ssi-start's default node count
+  int max_nodes = 64;                // highest node number accepted
+  std::string subnet = "10.77.0";    // first three octets of the /24
+  DiskKind disk = DiskKind::kUbd;
+};
+
+// Parses text; errors read "FILE:LINE: what is wrong".
+Status ParseConfig(std::string_view text, const std::string& filename, Config* config);
+// Reads path into config. A missing file is fine when it is the default path.
+Status LoadConfig(Env* env, const std::string& path, bool must_exist, Config* config);
+// $SSIUML_CONF, else ~/.ssiuml/ssiuml.conf.
+std::string ConfigPath(bool* explicitly_set);
+
+}  // namespace ssiuml

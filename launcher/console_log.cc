@@ -1,0 +1,45 @@
+#include "launcher/console_log.h"
+
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "common/unix_socket.h"
+
+namespace ssiuml {
+
+ConsoleLog::ConsoleLog(EventLoop* loop, UniqueFd master, UniqueFd log_file)
+    : loop_(loop), master_(std::move(master)), log_file_(std::move(log_file)) {
+  loop_->Watch(master_.get(), EPOLLIN, [this](uint32_t) { Drain(); });
+}
+
+ConsoleLog::~ConsoleLog() { Close(); }
+
+void ConsoleLog::Close() {
+  if (closed_) return;
+  closed_ = true;
+  loop_->Unwatch(master_.get());
+}
+
+void ConsoleLog::Drain() {
+  if (closed_) return;
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(master_.get(), buf, sizeof buf);
+    if (n > 0) {
+      std::string chunk(buf, static_cast<size_t>(n));
+      Status s = WriteAllFd(log_file_.get(), chunk);
+      if (!s.ok()) spdlog::warn("console log: {}", s.ToString());
+      recent_ += chunk;
+      if (recent_.size() > kRingBytes) recent_.erase(0, recent_.size() - kRingBytes);
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    if (n == 0 || errno != EAGAIN) Close();  // EIO: the node closed con0
+    return;
+  }
+}
+
+}  // namespace ssiuml

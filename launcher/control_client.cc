@@ -1,0 +1,142 @@
+#include "launcher/control_client.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <chrono>
+#include <thread>
+
+#include "common/env.h"
+#include "common/mgmt_frame.h"
+#include "common/unix_socket.h"
+#include "launcher/spawner.h"
+#include "launcher/stale_run.h"
+
+namespace ssiuml {
+namespace {
+
+constexpr int kSupervisorStartMs = 15000;
+
+std::string LastLine(const std::string& path) {
+  std::string text;
+  if (!Env::Default()->ReadFileToString(path, &text).ok()) return "";
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  size_t nl = text.rfind('\n');
+  return nl == std::string::npos ? text : text.substr(nl + 1);
+}
+
+}  // namespace
+
+Status CallSupervisor(const ClusterPaths& paths, const Request& request,
+                      const std::function<void(const nlohmann::json&)>& on_progress,
+                      nlohmann::json* result, int idle_timeout_ms) {
+  UniqueFd fd;
+  Status s = ConnectUnix(paths.SupervisorSocket(), &fd);
+  if (!s.ok()) {
+    if (s.IsNotFound() || s.message().find("refused") != std::string::npos)
+      return Status::NotFound("cluster " + paths.name + " is not running (start it with ssi-start)");
+    return s;
+  }
+  s = WriteAllFd(fd.get(), ToLine(EncodeRequest(request)));
+  if (!s.ok()) return s;
+  mgmt::LineSplitter lines;
+  char buf[65536];
+  for (;;) {
+    std::string line;
+    while (lines.Next(&line)) {
+      nlohmann::json message = nlohmann::json::parse(line, nullptr, false);
+      if (message.is_discarded() || !message.is_object())
+        return Status::Corruption("ssid sent a malformed reply");
+      if (message.value("type", "") == "result") {
+        *result = std::move(message);
+        return Status::OK();
+      }
+      on_progress(message);
+    }
+    struct pollfd pfd = {fd.get(), POLLIN, 0};
+    int r = ::poll(&pfd, 1, idle_timeout_ms > 0 ? idle_timeout_ms : -1);
+    if (r < 0 && errno == EINTR) continue;
+    if (r == 0) return Status::TimedOut("ssid of cluster " + paths.name + " stopped answering");
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return Status::IOError("ssid closed the connection without an answer; see " +
+                                       paths.SupervisorLog());
+    lines.Feed(std::string_view(buf, static_cast<size_t>(n)));
+  }
+}
+
+bool SupervisorRunning(const ClusterPaths& paths, bool* cleaned) {
+  *cleaned = false;
+  Env* env = Env::Default();
+  UniqueFd fd;
+  if (ConnectUnix(paths.SupervisorSocket(), &fd).ok()) return true;
+  if (!env->FileExists(paths.run)) return false;
+  std::unique_ptr<FileLock> lock;
+  Status s = env->LockFile(paths.SupervisorLock(), &lock);
+  // Busy: an ssid holds the lock but is not listening (starting or stopping).
+  if (!s.ok()) return s.IsBusy();
+  KillRecordedGroups(env, paths);
+  env->RemoveTree(paths.run);
+  *cleaned = true;
+  return false;
+}
+
+void ForceStop(const ClusterPaths& paths) {
+  Env* env = Env::Default();
+  std::string text, cmdline;
+  pid_t pid = 0;
+  if (env->ReadFileToString(paths.SupervisorPidFile(), &text).ok()) pid = std::atoi(text.c_str());
+  if (pid > 1 && env->ReadFileToString("/proc/" + std::to_string(pid) + "/cmdline", &cmdline).ok() &&
+      cmdline.find("ssid") != std::string::npos) {
+    ::kill(pid, SIGKILL);
+    for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) usleep(20000);
+  }
+  bool cleaned = false;
+  SupervisorRunning(paths, &cleaned);
+}
+
+Status EnsureSupervisor(const ClusterPaths& paths, bool verbose) {
+  bool cleaned = false;
+  if (SupervisorRunning(paths, &cleaned)) {
+    // Wait out an ssid that holds the lock but is still starting.
+    for (int waited = 0; waited < kSupervisorStartMs; waited += 50) {
+      UniqueFd fd;
+      if (ConnectUnix(paths.SupervisorSocket(), &fd).ok()) return Status::OK();
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return Status::Busy("the supervisor of cluster " + paths.name +
+                        " is busy (stopping?); try again shortly");
+  }
+  Env* env = Env::Default();
+  env->CreateDirs(paths.LogDir(), 0755);
+  UniqueFd log(::open(paths.SupervisorLog().c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  SpawnSpec spec;
+  spec.argv = {ExecutableDir() + "/ssid", "--cluster", paths.name};
+  if (verbose) spec.argv.push_back("-v");
+  for (char** e = environ; *e != nullptr; ++e) spec.env.emplace_back(*e);
+  spec.stdout_fd = log.get();
+  pid_t pid = -1;
+  Status s = Spawn(spec, &pid);
+  if (!s.ok()) return s;
+  for (int waited = 0; waited < kSupervisorStartMs; waited += 20) {
+    UniqueFd fd;
+    if (ConnectUnix(paths.SupervisorSocket(), &fd).ok()) return Status::OK();
+    int status = 0;
+    if (::waitpid(pid, &status, WNOHANG) == pid) {
+      if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return Status::OK();  // lost a race
+      std::string last = LastLine(paths.SupervisorLog());
+      size_t cut = last.find(" error: ");
+      return Status::IOError(cut == std::string::npos ? "ssid failed to start; see " + paths.SupervisorLog()
+                                                      : last.substr(cut + 8));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return Status::TimedOut("ssid did not start within 15 s; see " + paths.SupervisorLog());
+}
+
+}  // namespace ssiuml

@@ -1,0 +1,123 @@
+#include "launcher/control_protocol.h"
+
+namespace ssiuml {
+namespace {
+
+struct CommandName {
+  Command cmd;
+  const char* name;
+};
+constexpr CommandName kCommands[] = {
+    {Command::kPing, "ping"}, {Command::kAdd, "add"},       {Command::kRm, "rm"},
+    {Command::kStop, "stop"}, {Command::kStatus, "status"}, {Command::kExec, "exec"},
+};
+
+const char* NameOf(Command cmd) {
+  for (const auto& c : kCommands)
+    if (c.cmd == cmd) return c.name;
+  return "?";
+}
+
+}  // namespace
+
+Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
+  if (line.size() > kMaxRequestLine) return Status::InvalidArgument("request too long");
+  nlohmann::json j = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object())
+    return Status::InvalidArgument("request is not a JSON object");
+  auto v = j.find("v");
+  if (v == j.end() || !v->is_number_integer())
+    return Status::InvalidArgument("request has no protocol version \"v\"");
+  if (v->get<int64_t>() != kControlVersion)
+    return Status::NotSupported("ssid speaks control protocol version " +
+                                std::to_string(kControlVersion) + ", the client " +
+                                v->dump() + ": use the ssi-* commands of the same build");
+  auto cmd = j.find("cmd");
+  if (cmd == j.end() || !cmd->is_string()) return Status::InvalidArgument("request has no \"cmd\"");
+  bool known = false;
+  for (const auto& c : kCommands) {
+    if (*cmd == c.name) {
+      request->cmd = c.cmd;
+      known = true;
+    }
+  }
+  if (!known) return Status::InvalidArgument("unknown command " + cmd->dump());
+
+  auto check_node = [&](const nlohmann::json& n, int* out) {
+    if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > max_nodes)
+      return Status::InvalidArgument("node " + n.dump() + " is out of range (1-" +
+                                     std::to_string(max_nodes) + ")");
+    *out = n.get<int>();
+    return Status::OK();
+  };
+  if (request->cmd == Command::kAdd || request->cmd == Command::kRm) {
+    auto nodes = j.find("nodes");
+    if (nodes == j.end() || !nodes->is_array() || nodes->size() > 1024)
+      return Status::InvalidArgument("\"nodes\" must be an array of node numbers");
+    for (const auto& n : *nodes) {
+      int node = 0;
+      Status s = check_node(n, &node);
+      if (!s.ok()) return s;
+      request->nodes.push_back(node);
+    }
+  }
+  auto flag = [&](const char* key, bool* out) {
+    auto it = j.find(key);
+    if (it == j.end()) return Status::OK();
+    if (!it->is_boolean()) return Status::InvalidArgument(std::string("\"") + key + "\" must be true or false");
+    *out = it->get<bool>();
+    return Status::OK();
+  };
+  Status s = flag("fresh", &request->fresh);
+  if (s.ok()) s = flag("wait", &request->wait);
+  if (!s.ok()) return s;
+  if (auto t = j.find("timeout_ms"); t != j.end()) {
+    if (!t->is_number_unsigned() || t->get<uint64_t>() > 24ull * 3600 * 1000)
+      return Status::InvalidArgument("\"timeout_ms\" must be a number of milliseconds up to a day");
+    request->timeout_ms = t->get<uint64_t>();
+  }
+  if (request->cmd == Command::kExec) {
+    auto node = j.find("node");
+    if (node == j.end()) return Status::InvalidArgument("exec needs \"node\"");
+    s = check_node(*node, &request->node);
+    if (!s.ok()) return s;
+    auto command = j.find("command");
+    if (command == j.end() || !command->is_string() || command->get<std::string>().empty())
+      return Status::InvalidArgument("exec needs a non-empty \"command\"");
+    request->command = command->get<std::string>();
+  }
+  return Status::OK();
+}
+
+nlohmann::json EncodeRequest(const Request& request) {
+  nlohmann::json j = {{"v", kControlVersion}, {"cmd", NameOf(request.cmd)}};
+  switch (request.cmd) {
+    case Command::kAdd:
+      j["fresh"] = request.fresh;
+      j["wait"] = request.wait;
+      j["timeout_ms"] = request.timeout_ms;
+      [[fallthrough]];
+    case Command::kRm:
+      j["nodes"] = request.nodes;
+      break;
+    case Command::kExec:
+      j["node"] = request.node;
+      j["command"] = request.command;
+      j["timeout_ms"] = request.timeout_ms;
+      break;
+    case Command::kStop:
+      j["timeout_ms"] = request.timeout_ms;
+      break;
+    default:
+      break;
+  }
+  return j;
+}
+
+nlohmann::json Message(const char* type) { return {{"v", kControlVersion}, {"type", type}}; }
+
+std::string ToLine(const nlohmann::json& message) {
+  return message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+}
+
+}  // namespace ssiuml

@@ -1,0 +1,51 @@
+// The control protocol between the ssi-* commands and ssid over RUN/ssid.sock:
+// one JSON object per line, each carrying "v" (the protocol version). A
+// client sends one request per connection; ssid answers with zero or more
+// progress messages and exactly one final "result" message, then closes.
+//
+//   request  {"v":1,"cmd":"add","nodes":[1,2],"fresh":false,"wait":true,"timeout_ms":120000}
+//            {"v":1,"cmd":"rm","nodes":[2]}      {"v":1,"cmd":"stop"}
+//            {"v":1,"cmd":"status"}              {"v":1,"cmd":"ping"}
+//            {"v":1,"cmd":"exec","node":1,"command":"ping -c1 node2","timeout_ms":60000}
+//   progress {"v":1,"type":"node","node":2,"ok":false,"error":"node 2 is already running"}
+//            {"v":1,"type":"output","fd":1,"data":"<base64>"}
+//   final    {"v":1,"type":"result","ok":true, ...command-specific fields}
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace ssiuml {
+
+constexpr int kControlVersion = 1;
+// Longest request line ssid reads; a longer one is refused.
+constexpr size_t kMaxRequestLine = 64 * 1024;
+
+enum class Command { kPing, kAdd, kRm, kStop, kStatus, kExec };
+
+struct Request {
+  Command cmd = Command::kPing;
+  std::vector<int> nodes;  // add, rm
+  bool fresh = false;      // add: discard the node's disk changes first
+  bool wait = true;        // add: answer once the nodes are up
+  uint64_t timeout_ms = 120000;
+  int node = 0;         // exec
+  std::string command;  // exec
+};
+
+// Parses and validates one request line; node numbers are checked against
+// max_nodes so a hand-written request cannot reach past the limit.
+Status ParseRequest(const std::string& line, int max_nodes, Request* request);
+nlohmann::json EncodeRequest(const Request& request);
+
+// A message of the given type with the version stamped in.
+nlohmann::json Message(const char* type);
+// Serialises a message as one line; invalid UTF-8 is replaced, never thrown.
+std::string ToLine(const nlohmann::json& message);
+
+}  // namespace ssiuml

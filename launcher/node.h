@@ -1,0 +1,76 @@
+// One cluster node: a linux.uml process group, its console and management
+// line. The Supervisor drives it; Node knows how to start, signal and clean
+// up after one UML instance.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "common/env.h"
+#include "common/event_loop.h"
+#include "launcher/cluster_paths.h"
+#include "launcher/config.h"
+#include "launcher/console_log.h"
+#include "launcher/event_log.h"
+#include "launcher/mgmt_channel.h"
+#include "launcher/uml_command.h"
+
+namespace ssiuml {
+
+enum class NodeState { kStarting, kRunning, kStopping, kExited };
+const char* NodeStateName(NodeState state);
+
+class Node {
+ public:
+  struct Callbacks {
+    std::function<void(Node&)> on_ready;  // ssi-agent answered
+    std::function<void(Node&)> on_gone;   // every process of the node is gone
+  };
+
+  Node(int number, EventLoop* loop, Env* env, const ClusterPaths* paths, EventLog* events,
+       Callbacks callbacks);
+  ~Node();
+
+  Status Start(const NodeLaunch& launch, const Config& config);
+  // Sends sig to every process of the node: its group and the helpers that
+  // left the group (see process_scan.h).
+  void Signal(int sig);
+  // Marks the coming exit as intended, with the cause to report.
+  void ExpectExit(std::string cause);
+  // Called by the reaper when the main UML process exited.
+  void OnMainExit(int wait_status);
+
+  int number() const { return number_; }
+  pid_t pid() const { return pid_; }
+  NodeState state() const { return state_; }
+  void set_state(NodeState state) { state_ = state; }
+  const std::string& exit_cause() const { return exit_cause_; }
+  uint64_t started_ms() const { return started_ms_; }
+  MgmtChannel* mgmt() { return mgmt_.get(); }
+
+ private:
+  std::string DescribeExit(int wait_status);
+  bool AnyProcessLeft() const;
+  void WaitForGroupGone(uint64_t deadline_ms);
+  void Cleanup();
+
+  int number_;
+  EventLoop* loop_;
+  Env* env_;
+  const ClusterPaths* paths_;
+  EventLog* events_;
+  Callbacks callbacks_;
+  NodeState state_ = NodeState::kStarting;
+  pid_t pid_ = -1;
+  uint64_t started_ms_ = 0;
+  uint64_t wait_timer_ = 0;
+  std::string expected_cause_;
+  std::string exit_cause_;
+  std::unique_ptr<ConsoleLog> console_;
+  std::unique_ptr<MgmtChannel> mgmt_;
+};
+
+}  // namespace ssiuml

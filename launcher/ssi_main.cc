@@ -1,0 +1,383 @@
+// The ssi-* commands: ssi-start, ssi-add, ssi-rm, ssi-stop, ssi-status and
+// ssi-exec are one binary, dispatched on argv[0] (or `ssi COMMAND ...`).
+// Each is a thin client of the cluster's ssid.
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "common/mgmt_frame.h"
+#include "launcher/cluster_paths.h"
+#include "launcher/cluster_setup.h"
+#include "launcher/control_client.h"
+#include "launcher/node_list.h"
+
+namespace po = boost::program_options;
+using namespace ssiuml;
+
+namespace {
+
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+struct Context {
+  std::string program;  // "ssi-start", for error messages
+  ClusterPaths paths;
+  bool verbose = false;
+};
+
+int Error(const Context& ctx, const std::string& message, int code = kExitFailure) {
+  std::fprintf(stderr, "%s: %s\n", ctx.program.c_str(), message.c_str());
+  return code;
+}
+
+// Prints per-node progress; returns false if any node failed.
+void PrintNodeProgress(const Context& ctx, const nlohmann::json& m, bool* failed) {
+  if (m.value("type", "") != "node") return;
+  int node = m.value("node", 0);
+  if (m.value("ok", false)) {
+    if (m.value("state", "") != "starting" || ctx.verbose)
+      std::printf("node %d: %s\n", node, m.value("state", "").c_str());
+  } else {
+    *failed = true;
+    Error(ctx, m.value("error", "node " + std::to_string(node) + " failed"));
+  }
+  std::fflush(stdout);
+}
+
+std::string FormatUptime(uint64_t seconds) {
+  char buf[32];
+  if (seconds < 60) {
+    std::snprintf(buf, sizeof buf, "%lus", static_cast<unsigned long>(seconds));
+  } else if (seconds < 3600) {
+    std::snprintf(buf, sizeof buf, "%lum%02lus", static_cast<unsigned long>(seconds / 60),
+                  static_cast<unsigned long>(seconds % 60));
+  } else {
+    std::snprintf(buf, sizeof buf, "%luh%02lum", static_cast<unsigned long>(seconds / 3600),
+                  static_cast<unsigned long>(seconds / 60 % 60));
+  }
+  return buf;
+}
+
+void PrintStatusTable(const nlohmann::json& s) {
+  std::printf("cluster %s: ssid %d, %s disks, switch %s\n", s.value("cluster", "").c_str(),
+              s.value("ssid_pid", 0), s.value("disk", "").c_str(), s.value("switch", "").c_str());
+  std::printf("%-5s %-9s %-8s %-8s %-14s %s\n", "NODE", "STATE", "PID", "UPTIME", "IP", "NOTE");
+  for (const auto& n : s["nodes"]) {
+    std::string pid = n.contains("pid") ? std::to_string(n["pid"].get<int>()) : "-";
+    std::string up = n.contains("uptime_s") ? FormatUptime(n["uptime_s"].get<uint64_t>()) : "-";
+    std::printf("%-5d %-9s %-8s %-8s %-14s %s\n", n.value("node", 0),
+                n.value("state", "").c_str(), pid.c_str(), up.c_str(), n.value("ip", "").c_str(),
+                n.value("cause", "").c_str());
+  }
+}
+
+// Parses argv with positional "nodes"; prints usage on error.
+bool ParseArgs(const Context& ctx, const std::vector<std::string>& args,
+               po::options_description& options, const char* usage, po::variables_map* vm,
+               std::vector<std::string>* positional) {
+  options.add_options()("help,h", "this help");
+  po::options_description hidden;
+  hidden.add_options()("args", po::value(positional));
+  po::options_description all;
+  all.add(options).add(hidden);
+  po::positional_options_description pos;
+  pos.add("args", -1);
+  try {
+    po::store(po::command_line_parser(args).options(all).positional(pos).run(), *vm);
+    po::notify(*vm);
+  } catch (const po::error& e) {
+    Error(ctx, std::string(e.what()) + " (usage: " + usage + ")", kExitUsage);
+    return false;
+  }
+  if (vm->count("help")) {
+    std::cout << "usage: " << usage << "\n" << options;
+    std::exit(kExitOk);
+  }
+  return true;
+}
+
+int RunAdd(const Context& ctx, const std::vector<int>& nodes, bool fresh, bool wait,
+           int timeout_s, bool* failed) {
+  Status s = EnsureSupervisor(ctx.paths, ctx.verbose);
+  if (!s.ok()) return Error(ctx, s.message());
+  Request request;
+  request.cmd = Command::kAdd;
+  request.nodes = nodes;
+  request.fresh = fresh;
+  request.wait = wait;
+  request.timeout_ms = static_cast<uint64_t>(timeout_s) * 1000;
+  nlohmann::json result;
+  s = CallSupervisor(ctx.paths, request, [&](const nlohmann::json& m) {
+    PrintNodeProgress(ctx, m, failed);
+  }, &result);
+  if (!s.ok()) return Error(ctx, s.message());
+  if (!result.value("ok", false)) {
+    if (result.contains("error")) Error(ctx, result["error"].get<std::string>());
+    *failed = true;
+  }
+  return *failed ? kExitFailure : kExitOk;
+}
+
+int CmdStart(const Context& ctx, const std::vector<std::string>& args) {
+  const char* usage = "ssi-start [--cluster NAME] [--timeout SECONDS] [--fresh] [N]";
+  po::options_description options("ssi-start options");
+  int timeout_s = 120;
+  bool fresh = false;
+  options.add_options()("timeout", po::value(&timeout_s), "seconds to wait for the nodes (120)")(
+      "fresh", po::bool_switch(&fresh), "discard the nodes' disk changes first");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
+  ClusterSetup setup;
+  Status s = LoadClusterSetup(Env::Default(), &setup);
+  if (!s.ok()) return Error(ctx, s.message(), kExitUsage);
+  int count = setup.config.nodes;
+  if (positional.size() > 1) return Error(ctx, std::string("too many arguments (usage: ") + usage + ")", kExitUsage);
+  if (positional.size() == 1) {
+    NodeList list = ParseNodeList({"1-" + positional[0]}, setup.config.max_nodes);
+    if (!list.errors.empty() || list.nodes.empty())
+      return Error(ctx, "'" + positional[0] + "' is not a node count from 1 to " +
+                            std::to_string(setup.config.max_nodes), kExitUsage);
+    count = static_cast<int>(list.nodes.size());
+  }
+  if (timeout_s <= 0) return Error(ctx, "--timeout must be positive", kExitUsage);
+  bool cleaned = false;
+  if (SupervisorRunning(ctx.paths, &cleaned))
+    return Error(ctx, "cluster " + ctx.paths.name + " is already running (ssi-add adds nodes, "
+                      "ssi-stop stops it)");
+  if (cleaned)
+    std::fprintf(stderr, "%s: cleaned up after a supervisor of cluster %s that died\n",
+                 ctx.program.c_str(), ctx.paths.name.c_str());
+  std::vector<int> nodes;
+  for (int n = 1; n <= count; ++n) nodes.push_back(n);
+  bool failed = false;
+  int rc = RunAdd(ctx, nodes, fresh, true, timeout_s, &failed);
+  if (rc == kExitOk)
+    std::printf("cluster %s: %d node%s up; ssi-status shows them, ssi-stop stops them\n",
+                ctx.paths.name.c_str(), count, count == 1 ? "" : "s");
+  return rc;
+}
+
+int CmdAdd(const Context& ctx, const std::vector<std::string>& args) {
+  const char* usage = "ssi-add [--cluster NAME] [--fresh] [--no-wait] [--timeout SECONDS] N...";
+  po::options_description options("ssi-add options");
+  int timeout_s = 120;
+  bool fresh = false, no_wait = false;
+  options.add_options()("fresh", po::bool_switch(&fresh), "discard the nodes' disk changes first")(
+      "no-wait", po::bool_switch(&no_wait), "return once the nodes are spawned")(
+      "timeout", po::value(&timeout_s), "seconds to wait for the nodes (120)");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
+  if (positional.empty()) return Error(ctx, std::string("which nodes? (usage: ") + usage + ")", kExitUsage);
+  if (timeout_s <= 0) return Error(ctx, "--timeout must be positive", kExitUsage);
+  ClusterSetup setup;
+  Status s = LoadClusterSetup(Env::Default(), &setup);
+  if (!s.ok()) return Error(ctx, s.message(), kExitUsage);
+  NodeList list = ParseNodeList(positional, setup.config.max_nodes);
+  for (const auto& e : list.errors) Error(ctx, e);
+  bool failed = !list.errors.empty();
+  if (list.nodes.empty()) return kExitFailure;
+  int rc = RunAdd(ctx, list.nodes, fresh, !no_wait, timeout_s, &failed);
+  return failed ? kExitFailure : rc;
+}
+
+int CmdRm(const Context& ctx, const std::vector<std::string>& args) {
+  const char* usage = "ssi-rm [--cluster NAME] N...";
+  po::options_description options("ssi-rm options");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
+  if (positional.empty()) return Error(ctx, std::string("which nodes? (usage: ") + usage + ")", kExitUsage);
+  ClusterSetup setup;
+  LoadClusterSetup(Env::Default(), &setup);  // only max_nodes matters here
+  NodeList list = ParseNodeList(positional, setup.config.max_nodes);
+  for (const auto& e : list.errors) Error(ctx, e);
+  bool failed = !list.errors.empty();
+  if (list.nodes.empty()) return kExitFailure;
+  Request request;
+  request.cmd = Command::kRm;
+  request.nodes = list.nodes;
+  nlohmann::json result;
+  Status s = CallSupervisor(ctx.paths, request, [&](const nlohmann::json& m) {
+    PrintNodeProgress(ctx, m, &failed);
+  }, &result);
+  if (!s.ok()) return Error(ctx, s.message());
+  return failed || !result.value("ok", false) ? kExitFailure : kExitOk;
+}
+
+int CmdStop(const Context& ctx, const std::vector<std::string>& args) {
+  const char* usage = "ssi-stop [--cluster NAME]";
+  po::options_description options("ssi-stop options");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
+  if (!positional.empty()) return Error(ctx, std::string("unexpected argument (usage: ") + usage + ")", kExitUsage);
+  bool cleaned = false;
+  if (!SupervisorRunning(ctx.paths, &cleaned)) {
+    std::printf("cluster %s is not running%s\n", ctx.paths.name.c_str(),
+                cleaned ? " (cleaned up after a supervisor that died)" : "");
+    return kExitOk;
+  }
+  Request request;
+  request.cmd = Command::kStop;
+  nlohmann::json result;
+  // ssid's own schedule ends within ~15 s; past 30 s of silence it is wedged
+  // and we take the cluster down ourselves, so ssi-stop never hangs.
+  Status s = CallSupervisor(ctx.paths, request, [](const nlohmann::json&) {}, &result, 30000);
+  if (s.ok() && !result.value("ok", false))
+    return Error(ctx, result.value("error", std::string("stop failed")));
+  if (!s.ok() && !s.IsNotFound()) {
+    Error(ctx, s.message() + "; killing the cluster's processes");
+    ForceStop(ctx.paths);
+  }
+  // Wait for ssid to release RUN, then clean whatever is left.
+  for (int i = 0; i < 200 && Env::Default()->FileExists(ctx.paths.SupervisorSocket()); ++i)
+    usleep(50000);
+  SupervisorRunning(ctx.paths, &cleaned);
+  std::printf("cluster %s stopped\n", ctx.paths.name.c_str());
+  return kExitOk;
+}
+
+int CmdStatus(const Context& ctx, const std::vector<std::string>& args) {
+  const char* usage = "ssi-status [--cluster NAME] [--json]";
+  po::options_description options("ssi-status options");
+  bool json = false;
+  options.add_options()("json", po::bool_switch(&json), "machine-readable output");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
+  if (!positional.empty()) return Error(ctx, std::string("unexpected argument (usage: ") + usage + ")", kExitUsage);
+  Request request;
+  request.cmd = Command::kStatus;
+  nlohmann::json result;
+  bool cleaned = false;
+  Status s = SupervisorRunning(ctx.paths, &cleaned)
+                 ? CallSupervisor(ctx.paths, request, [](const nlohmann::json&) {}, &result, 10000)
+                 : Status::NotFound("");
+  if (s.IsNotFound()) {
+    if (json) {
+      std::printf("%s\n", nlohmann::json({{"cluster", ctx.paths.name}, {"running", false}}).dump().c_str());
+    } else {
+      std::printf("cluster %s is not running%s\n", ctx.paths.name.c_str(),
+                  cleaned ? " (cleaned up after a supervisor that died)" : "");
+    }
+    return kExitOk;
+  }
+  if (!s.ok()) return Error(ctx, s.message());
+  result.erase("v");
+  result.erase("type");
+  result.erase("ok");
+  result["running"] = true;
+  if (json) {
+    std::printf("%s\n", result.dump(2).c_str());
+  } else {
+    PrintStatusTable(result);
+  }
+  return kExitOk;
+}
+
+int CmdExec(const Context& ctx, const std::vector<std::string>& args) {
+  const char* usage = "ssi-exec [--cluster NAME] [--timeout SECONDS] N -- COMMAND...";
+  auto dashes = std::find(args.begin(), args.end(), "--");
+  std::vector<std::string> before(args.begin(), dashes);
+  std::vector<std::string> command(dashes == args.end() ? dashes : dashes + 1, args.end());
+  po::options_description options("ssi-exec options");
+  int timeout_s = 600;
+  options.add_options()("timeout", po::value(&timeout_s), "seconds before the command is killed (600)");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, before, options, usage, &vm, &positional)) return kExitUsage;
+  if (positional.size() != 1 || command.empty())
+    return Error(ctx, std::string("usage: ") + usage, kExitUsage);
+  if (timeout_s <= 0) return Error(ctx, "--timeout must be positive", kExitUsage);
+  ClusterSetup setup;
+  LoadClusterSetup(Env::Default(), &setup);
+  NodeList list = ParseNodeList(positional, setup.config.max_nodes);
+  if (!list.errors.empty()) return Error(ctx, list.errors[0], kExitUsage);
+  Request request;
+  request.cmd = Command::kExec;
+  request.node = list.nodes[0];
+  request.timeout_ms = static_cast<uint64_t>(timeout_s) * 1000;
+  // Several words are joined as a shell would see them; one word is a script.
+  for (size_t i = 0; i < command.size(); ++i) request.command += (i ? " " : "") + command[i];
+  nlohmann::json result;
+  Status s = CallSupervisor(ctx.paths, request, [](const nlohmann::json& m) {
+    if (m.value("type", "") != "output") return;
+    std::string data;
+    if (!mgmt::Base64Decode(m.value("data", ""), &data)) return;
+    std::FILE* out = m.value("fd", 1) == 2 ? stderr : stdout;
+    std::fwrite(data.data(), 1, data.size(), out);
+    std::fflush(out);
+  }, &result);
+  if (!s.ok()) return Error(ctx, s.message());
+  if (!result.value("ok", false)) return Error(ctx, result.value("error", std::string("exec failed")));
+  return result.value("exit", kExitFailure);
+}
+
+using CommandFn = int (*)(const Context&, const std::vector<std::string>&);
+const std::map<std::string, CommandFn> kCommands = {
+    {"start", CmdStart}, {"add", CmdAdd},       {"rm", CmdRm},
+    {"stop", CmdStop},   {"status", CmdStatus}, {"exec", CmdExec},
+};
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: ssi-start [N] | ssi-add N... | ssi-rm N... | ssi-stop | ssi-status [--json]"
+               " | ssi-exec N -- CMD\n"
+               "       (or: ssi COMMAND ...); every command takes --cluster NAME and -v\n");
+  return kExitUsage;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string program = argv[0];
+  program = program.substr(program.rfind('/') + 1);
+  std::vector<std::string> args(argv + 1, argv + argc);
+  std::string command;
+  if (program.rfind("ssi-", 0) == 0) {
+    command = program.substr(4);
+  } else {
+    if (args.empty()) return Usage();
+    command = args[0];
+    args.erase(args.begin());
+    program = "ssi-" + command;
+  }
+  auto fn = kCommands.find(command);
+  if (fn == kCommands.end()) return Usage();
+
+  // Global options anywhere before "--": --cluster NAME, -v.
+  Context ctx;
+  ctx.program = program;
+  std::string cluster = "default";
+  std::vector<std::string> rest;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") {
+      rest.insert(rest.end(), args.begin() + static_cast<long>(i), args.end());
+      break;
+    }
+    if (args[i] == "-v" || args[i] == "--verbose") {
+      ctx.verbose = true;
+    } else if (args[i] == "--cluster" && i + 1 < args.size()) {
+      cluster = args[++i];
+    } else if (args[i].rfind("--cluster=", 0) == 0) {
+      cluster = args[i].substr(10);
+    } else if (args[i] == "--cluster") {
+      return Error(ctx, "--cluster needs a name", kExitUsage);
+    } else {
+      rest.push_back(args[i]);
+    }
+  }
+  SetupLogging(program, ctx.verbose);
+  Status s = ResolveClusterPaths(cluster, &ctx.paths);
+  if (!s.ok()) return Error(ctx, s.message(), kExitUsage);
+  return fn->second(ctx, rest);
+}

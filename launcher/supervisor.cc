@@ -1,0 +1,473 @@
+#include "launcher/supervisor.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <thread>
+
+#include "common/mgmt_frame.h"
+#include "launcher/mconsole.h"
+#include "launcher/spawner.h"
+#include "launcher/stale_run.h"
+#include "launcher/ubd_overlay.h"
+
+namespace ssiuml {
+namespace {
+
+// ssi-stop's schedule: sync through the agent, halt, then signals.
+constexpr uint64_t kSyncTimeoutMs = 3000;
+constexpr uint64_t kHaltGraceMs = 4000;
+constexpr uint64_t kTermGraceMs = 3000;
+constexpr uint64_t kSwitchGraceMs = 2000;
+
+std::string Seconds(uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
+
+}  // namespace
+
+// An ssi-add (or ssi-start) waiting for its nodes to answer.
+struct Supervisor::AddWait {
+  std::shared_ptr<ControlConnection> conn;
+  std::set<int> pending;
+  int errors = 0;
+  uint64_t timer = 0;
+};
+
+Supervisor::Supervisor(EventLoop* loop, Env* env, ClusterPaths paths, ClusterSetup setup)
+    : loop_(loop), env_(env), paths_(std::move(paths)), setup_(std::move(setup)),
+      events_(env, paths_.Events(), paths_.name),
+      server_(loop, [this](const std::string& line, std::shared_ptr<ControlConnection> conn) {
+        HandleLine(line, std::move(conn));
+      }) {}
+
+Supervisor::~Supervisor() = default;
+
+Status Supervisor::Start() {
+  Status s = StartSwitch();
+  if (s.ok()) s = server_.Listen(paths_.SupervisorSocket());
+  if (!s.ok()) return s;
+  events_.Append("cluster_started", {{"pid", ::getpid()}});
+  return Status::OK();
+}
+
+Status Supervisor::StartSwitch() {
+  if (!setup_.config.cidev.empty()) {
+    switch_vnl_ = setup_.config.cidev;
+    spdlog::info("nodes attach to CIDEV {}", switch_vnl_);
+    return Status::OK();
+  }
+  switch_vnl_ = paths_.SwitchDir();
+  int pipe_fds[2];
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
+  UniqueFd read_end(pipe_fds[0]);
+  switch_stdin_.Reset(pipe_fds[1]);
+  UniqueFd log(::open((paths_.LogDir() + "/switch.log").c_str(),
+                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  SpawnSpec spec;
+  spec.argv = {"vde_switch", "--sock", switch_vnl_, "--dirmode", "0700", "--mode", "0600"};
+  const char* path = std::getenv("PATH");
+  spec.env = {std::string("PATH=") + (path ? path : "/usr/bin:/bin")};
+  spec.stdin_fd = read_end.get();
+  spec.stdout_fd = log.get();
+  Status s = Spawn(spec, &switch_pid_);
+  if (!s.ok())
+    return Status::NotFound("cannot start vde_switch (" + s.message() +
+                            "): apt-get install vde2, or set CIDEV to an existing switch");
+  RecordProcessGroup(env_, paths_, "switch", switch_pid_);
+  // Nodes that boot before the switch listens come up with a dead eth0.
+  for (int i = 0; i < 300 && !env_->FileExists(switch_vnl_ + "/ctl"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!env_->FileExists(switch_vnl_ + "/ctl"))
+    return Status::IOError("vde_switch did not create " + switch_vnl_ + "/ctl; see " +
+                           paths_.LogDir() + "/switch.log");
+  spdlog::info("switch vde_switch pid {} at {}", switch_pid_, switch_vnl_);
+  return Status::OK();
+}
+
+void Supervisor::HandleLine(const std::string& line, std::shared_ptr<ControlConnection> conn) {
+  Request request;
+  Status s = ParseRequest(line, setup_.config.max_nodes, &request);
+  if (!s.ok()) {
+    spdlog::warn("refused control request: {}", s.message());
+    conn->Fail(s.message());
+    return;
+  }
+  if (stopping_ && request.cmd != Command::kStatus && request.cmd != Command::kPing) {
+    conn->Fail("cluster " + paths_.name + " is stopping");
+    return;
+  }
+  switch (request.cmd) {
+    case Command::kPing:
+      conn->Finish({{"cluster", paths_.name}, {"pid", ::getpid()}});
+      break;
+    case Command::kAdd: Add(request, conn); break;
+    case Command::kRm: Remove(request, conn); break;
+    case Command::kExec: Exec(request, conn); break;
+    case Command::kStatus: conn->Finish(StatusReport()); break;
+    case Command::kStop: Stop(conn); break;
+  }
+}
+
+bool Supervisor::NodeLive(int number) const {
+  auto it = nodes_.find(number);
+  return it != nodes_.end() && it->second->state() != NodeState::kExited;
+}
+
+Status Supervisor::StartNode(int number, bool fresh) {
+  const std::string overlay = paths_.Overlay(number);
+  if (fresh) {
+    Status s = env_->RemoveFile(overlay);
+    if (!s.ok() && !s.IsNotFound()) return s;
+  } else {
+    Status s = CheckUbdOverlay(env_, overlay, setup_.root);
+    if (!s.ok())
+      return Status::InvalidArgument("node " + std::to_string(number) + ": " + s.message() +
+                                     "; `ssi-add --fresh " + std::to_string(number) +
+                                     "` starts it with an empty overlay");
+  }
+  auto node = std::make_unique<Node>(
+      number, loop_, env_, &paths_, &events_,
+      Node::Callbacks{[this](Node& n) { OnNodeReady(n); }, [this](Node& n) { OnNodeGone(n); }});
+  NodeLaunch launch{number, setup_.kernel, setup_.root, switch_vnl_};
+  Status s = node->Start(launch, setup_.config);
+  if (!s.ok()) return Status::IOError("node " + std::to_string(number) + ": " + s.message());
+  nodes_[number] = std::move(node);
+  return Status::OK();
+}
+
+void Supervisor::Add(const Request& request, std::shared_ptr<ControlConnection> conn) {
+  auto wait = std::make_shared<AddWait>();
+  wait->conn = conn;
+  for (int number : request.nodes) {
+    nlohmann::json msg = Message("node");
+    msg["node"] = number;
+    Status s = NodeLive(number) ? Status::Busy("node " + std::to_string(number) + " is already " +
+                                               NodeStateName(nodes_[number]->state()))
+                                : StartNode(number, request.fresh);
+    msg["ok"] = s.ok();
+    if (s.ok()) {
+      msg["state"] = "starting";
+      if (request.wait) wait->pending.insert(number);
+    } else {
+      msg["error"] = s.message();
+      ++wait->errors;
+    }
+    conn->Send(msg);
+  }
+  if (wait->pending.empty()) {
+    conn->Finish({{"ok", wait->errors == 0}});
+    return;
+  }
+  std::weak_ptr<AddWait> weak = wait;
+  wait->timer = loop_->After(request.timeout_ms, [this, weak, timeout = request.timeout_ms] {
+    auto w = weak.lock();
+    if (!w) return;
+    for (int number : w->pending) {
+      nlohmann::json msg = Message("node");
+      msg["node"] = number;
+      msg["ok"] = false;
+      msg["error"] = "node " + std::to_string(number) +
+                     " did not answer on its management line within " + Seconds(timeout) +
+                     "; see " + paths_.ConsoleLog(number);
+      w->conn->Send(msg);
+    }
+    w->conn->Finish({{"ok", false}});
+    std::erase(add_waits_, w);
+  });
+  add_waits_.push_back(wait);
+}
+
+void Supervisor::OnNodeReady(Node& node) {
+  for (auto it = add_waits_.begin(); it != add_waits_.end();) {
+    auto& w = *it;
+    if (w->pending.erase(node.number()) != 0) {
+      nlohmann::json msg = Message("node");
+      msg["node"] = node.number();
+      msg["ok"] = true;
+      msg["state"] = "running";
+      w->conn->Send(msg);
+    }
+    if (w->pending.empty()) {
+      loop_->Cancel(w->timer);
+      w->conn->Finish({{"ok", w->errors == 0}});
+      it = add_waits_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+void Supervisor::OnNodeGone(Node& node) {
+  for (auto it = add_waits_.begin(); it != add_waits_.end();) {
+    auto& w = *it;
+    if (w->pending.erase(node.number()) != 0) {
+      nlohmann::json msg = Message("node");
+      msg["node"] = node.number();
+      msg["ok"] = false;
+      msg["error"] = "node " + std::to_string(node.number()) + " exited while booting (" +
+                     node.exit_cause() + "); see " + paths_.ConsoleLog(node.number());
+      w->conn->Send(msg);
+      ++w->errors;
+    }
+    if (w->pending.empty()) {
+      loop_->Cancel(w->timer);
+      w->conn->Finish({{"ok", false}});
+      it = add_waits_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  CheckGoneWaiters();
+}
+
+void Supervisor::WhenGone(std::set<int> numbers, std::function<void()> callback) {
+  gone_waiters_.emplace_back(std::move(numbers), std::move(callback));
+  CheckGoneWaiters();
+}
+
+void Supervisor::CheckGoneWaiters() {
+  for (size_t i = 0; i < gone_waiters_.size();) {
+    auto& [numbers, callback] = gone_waiters_[i];
+    std::erase_if(numbers, [this](int n) { return !NodeLive(n); });
+    if (numbers.empty()) {
+      auto done = std::move(callback);
+      gone_waiters_.erase(gone_waiters_.begin() + static_cast<long>(i));
+      done();
+      i = 0;  // done() may have changed the list
+    } else {
+      ++i;
+    }
+  }
+}
+
+void Supervisor::Remove(const Request& request, std::shared_ptr<ControlConnection> conn) {
+  std::set<int> killed;
+  int errors = 0;
+  for (int number : request.nodes) {
+    nlohmann::json msg = Message("node");
+    msg["node"] = number;
+    if (!NodeLive(number)) {
+      msg["ok"] = false;
+      msg["error"] = "node " + std::to_string(number) + " is not running";
+      ++errors;
+      conn->Send(msg);
+      continue;
+    }
+    // A power cut: SIGKILL to the whole group, and nobody is told.
+    Node& node = *nodes_[number];
+    node.ExpectExit("removed by ssi-rm");
+    node.Signal(SIGKILL);
+    killed.insert(number);
+  }
+  WhenGone(killed, [conn, killed, errors] {
+    for (int number : killed) {
+      nlohmann::json msg = Message("node");
+      msg["node"] = number;
+      msg["ok"] = true;
+      msg["state"] = "removed";
+      conn->Send(msg);
+    }
+    conn->Finish({{"ok", errors == 0}});
+  });
+}
+
+void Supervisor::Exec(const Request& request, std::shared_ptr<ControlConnection> conn) {
+  auto it = nodes_.find(request.node);
+  const std::string name = "node " + std::to_string(request.node);
+  if (it == nodes_.end() || it->second->state() == NodeState::kExited) {
+    conn->Fail(name + " is not running");
+    return;
+  }
+  Node& node = *it->second;
+  if (node.state() != NodeState::kRunning) {
+    conn->Fail(name + " is " + NodeStateName(node.state()) + "; wait until ssi-status shows it running");
+    return;
+  }
+  auto timer = std::make_shared<uint64_t>(0);
+  MgmtChannel::ExecHandlers handlers;
+  handlers.on_output = [conn](int fd, std::string_view data) {
+    nlohmann::json msg = Message("output");
+    msg["fd"] = fd;
+    msg["data"] = mgmt::Base64Encode(data);
+    conn->Send(msg);
+  };
+  handlers.on_done = [this, conn, timer](int status, const std::string& error) {
+    loop_->Cancel(*timer);
+    if (error.empty()) {
+      conn->Finish({{"exit", status}});
+    } else {
+      conn->Fail(error);
+    }
+  };
+  uint64_t id = node.mgmt()->Exec(request.command, std::move(handlers));
+  int number = request.node;
+  auto kill_command = [this, number, id] {
+    auto n = nodes_.find(number);
+    if (n != nodes_.end() && n->second->mgmt() != nullptr) n->second->mgmt()->Kill(id);
+  };
+  *timer = loop_->After(request.timeout_ms, [conn, kill_command, name, t = request.timeout_ms] {
+    kill_command();
+    conn->Fail("the command did not finish within " + Seconds(t) + " on " + name +
+               "; it was killed");
+  });
+  conn->OnClose(kill_command);
+}
+
+nlohmann::json Supervisor::StatusReport() {
+  nlohmann::json nodes = nlohmann::json::array();
+  uint64_t now = EventLoop::NowMs();
+  for (const auto& [number, node] : nodes_) {
+    // A node that went away without ssi-stop shows as crashed, as after a
+    // power cut, unless the guest powered itself off.
+    const char* state = NodeStateName(node->state());
+    if (node->state() == NodeState::kExited)
+      state = node->exit_cause() == "powered off" ? "off" : "crashed";
+    nlohmann::json n = {{"node", number},
+                        {"state", state},
+                        {"ip", setup_.config.subnet + "." + std::to_string(number)},
+                        {"console", paths_.ConsoleLog(number)}};
+    if (node->state() == NodeState::kExited) {
+      n["cause"] = node->exit_cause();
+    } else {
+      n["pid"] = node->pid();
+      n["uptime_s"] = (now - node->started_ms()) / 1000;
+    }
+    nodes.push_back(n);
+  }
+  return {{"cluster", paths_.name},
+          {"ssid_pid", ::getpid()},
+          {"stopping", stopping_},
+          {"kernel", setup_.kernel},
+          {"root", setup_.root},
+          {"disk", "ubd"},
+          {"switch", switch_vnl_},
+          {"nodes", nodes}};
+}
+
+void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
+  if (stopping_) {
+    if (reply) reply->Fail("cluster " + paths_.name + " is already stopping");
+    return;
+  }
+  stopping_ = true;
+  spdlog::info("stopping cluster {}", paths_.name);
+  server_.StopListening();
+  for (auto& w : add_waits_) {
+    loop_->Cancel(w->timer);
+    w->conn->Fail("cluster " + paths_.name + " is stopping");
+  }
+  add_waits_.clear();
+  std::set<int> live;
+  for (const auto& [number, node] : nodes_)
+    if (NodeLive(number)) live.insert(number);
+  StopNodes();
+  WhenGone(live, [this, reply] {
+    StopSwitch();
+    auto finish = [this, reply] {
+      events_.Append("cluster_stopped");
+      if (reply) reply->Finish({{"ok", true}});
+      loop_->After(0, [this] { loop_->Quit(); });
+    };
+    if (switch_pid_ < 0) {
+      finish();
+      return;
+    }
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, poll, finish, deadline = EventLoop::NowMs() + kSwitchGraceMs * 2] {
+      if (switch_pid_ < 0 || EventLoop::NowMs() > deadline) {
+        finish();
+        return;
+      }
+      loop_->After(20, *poll);
+    };
+    (*poll)();
+  });
+}
+
+void Supervisor::StopNodes() {
+  std::set<int> syncing;
+  for (auto& [number, node] : nodes_) {
+    if (!NodeLive(number)) continue;
+    node->ExpectExit("stopped by ssi-stop");
+    if (node->state() == NodeState::kRunning) {
+      syncing.insert(number);
+    } else {
+      node->Signal(SIGTERM);  // still booting: nothing worth syncing
+    }
+    node->set_state(NodeState::kStopping);
+  }
+  // Data the guests wrote is on disk once sync returns; halt then stops
+  // each kernel at once. Nodes that ignore halt get SIGTERM, then SIGKILL.
+  auto halt = [this, syncing] {
+    for (int number : syncing)
+      if (NodeLive(number)) MconsoleSend(paths_.MconsoleSocket(number), "halt");
+    loop_->After(kHaltGraceMs, [this] {
+      for (auto& [number, node] : nodes_)
+        if (NodeLive(number)) node->Signal(SIGTERM);
+      loop_->After(kTermGraceMs, [this] {
+        for (auto& [number, node] : nodes_)
+          if (NodeLive(number)) {
+            spdlog::warn("node {} ignored halt and SIGTERM; killing it", number);
+            node->Signal(SIGKILL);
+          }
+      });
+    });
+  };
+  // Halt as soon as every sync is done (or the sync budget is spent).
+  auto pending = std::make_shared<std::set<int>>(syncing);
+  auto halted = std::make_shared<bool>(false);
+  auto maybe_halt = [halt, pending, halted] {
+    if (!*halted && pending->empty()) {
+      *halted = true;
+      halt();
+    }
+  };
+  for (int number : syncing) {
+    nodes_[number]->mgmt()->Exec("sync", {nullptr, [pending, maybe_halt, number](int, const std::string&) {
+                                            pending->erase(number);
+                                            maybe_halt();
+                                          }});
+  }
+  loop_->After(kSyncTimeoutMs, [pending, maybe_halt] {
+    pending->clear();
+    maybe_halt();
+  });
+  maybe_halt();
+}
+
+void Supervisor::StopSwitch() {
+  if (switch_pid_ < 0) return;
+  switch_stdin_.Reset();  // EOF: vde_switch cleans up its directory and exits
+  pid_t pid = switch_pid_;
+  loop_->After(kSwitchGraceMs, [this, pid] {
+    if (switch_pid_ == pid) ::kill(-pid, SIGKILL);
+  });
+}
+
+void Supervisor::Reap() {
+  for (;;) {
+    int status = 0;
+    pid_t pid = ::waitpid(-1, &status, WNOHANG);
+    if (pid <= 0) return;
+    if (pid == switch_pid_) {
+      switch_pid_ = -1;
+      ForgetProcessGroup(env_, paths_, "switch");
+      if (!stopping_) {
+        spdlog::error("vde_switch exited unexpectedly; the nodes have lost their network");
+        events_.Append("switch_exited", {{"pid", pid}});
+      }
+      continue;
+    }
+    for (auto& [number, node] : nodes_) {
+      if (node->pid() == pid && node->state() != NodeState::kExited) {
+        node->OnMainExit(status);
+        break;
+      }
+    }
+  }
+}
+
+}  // namespace ssiuml

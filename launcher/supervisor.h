@@ -1,0 +1,69 @@
+// ssid's state and behaviour: the nodes, the switch, and the requests of the
+// ssi-* commands. Everything runs on one EventLoop; nothing here blocks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "common/env.h"
+#include "common/event_loop.h"
+#include "launcher/cluster_paths.h"
+#include "launcher/cluster_setup.h"
+#include "launcher/control_server.h"
+#include "launcher/event_log.h"
+#include "launcher/node.h"
+
+namespace ssiuml {
+
+class Supervisor {
+ public:
+  Supervisor(EventLoop* loop, Env* env, ClusterPaths paths, ClusterSetup setup);
+  ~Supervisor();
+
+  // Starts the switch and listens on RUN/ssid.sock.
+  Status Start();
+  // Reaps every exited child (SIGCHLD).
+  void Reap();
+  // Stops every node and the switch, then quits the loop. reply may be null.
+  void Stop(std::shared_ptr<ControlConnection> reply);
+
+ private:
+  struct AddWait;
+
+  void HandleLine(const std::string& line, std::shared_ptr<ControlConnection> conn);
+  void Add(const Request& request, std::shared_ptr<ControlConnection> conn);
+  void Remove(const Request& request, std::shared_ptr<ControlConnection> conn);
+  void Exec(const Request& request, std::shared_ptr<ControlConnection> conn);
+  nlohmann::json StatusReport();
+  Status StartNode(int number, bool fresh);
+  Status StartSwitch();
+  void StopNodes();
+  void StopSwitch();
+  void OnNodeReady(Node& node);
+  void OnNodeGone(Node& node);
+  // Runs callback once every node in numbers is gone.
+  void WhenGone(std::set<int> numbers, std::function<void()> callback);
+  void CheckGoneWaiters();
+  bool NodeLive(int number) const;
+
+  EventLoop* loop_;
+  Env* env_;
+  ClusterPaths paths_;
+  ClusterSetup setup_;
+  EventLog events_;
+  ControlServer server_;
+  std::string switch_vnl_;
+  pid_t switch_pid_ = -1;
+  UniqueFd switch_stdin_;  // vde_switch exits at EOF on its stdin
+  bool stopping_ = false;
+  std::map<int, std::unique_ptr<Node>> nodes_;
+  std::vector<std::shared_ptr<AddWait>> add_waits_;
+  std::vector<std::pair<std::set<int>, std::function<void()>>> gone_waiters_;
+};
+
+}  // namespace ssiuml

@@ -1,0 +1,29 @@
+// The linux.uml command line for one node: identity, disk, network, the two
+// serial lines ssid holds, and the ssi.* parameters the root's init reads.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "launcher/cluster_paths.h"
+#include "launcher/config.h"
+
+namespace ssiuml {
+
+// fds the node process receives from ssid (see SpawnSpec::extra_fds).
+constexpr int kConsoleFd = 3;
+constexpr int kMgmtFd = 4;
+
+struct NodeLaunch {
+  int node = 0;
+  std::string kernel;   // resolved path
+  std::string root;     // shared root image
+  std::string switch_vnl;  // where eth0 plugs in
+};
+
+// MAC 02:55:4d:00:00:<N hex> ("\x02UM" + node), as ARCHITECTURE.md fixes.
+std::string NodeMac(int node);
+std::vector<std::string> UmlArgv(const NodeLaunch& launch, const Config& config,
+                                 const ClusterPaths& paths);
+
+}  // namespace ssiuml

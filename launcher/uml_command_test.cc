@@ -1,0 +1,36 @@
+#include "launcher/uml_command.h"
+
+#include <algorithm>
+#include <catch2/catch.hpp>
+
+using namespace ssiuml;
+
+TEST_CASE("node MAC follows the architecture") {
+  CHECK(NodeMac(1) == "02:55:4d:00:00:01");
+  CHECK(NodeMac(64) == "02:55:4d:00:00:40");
+}
+
+TEST_CASE("UML command line carries identity, disk, network and lines") {
+  ClusterPaths paths{"demo", "/run/u/ssiuml/demo", "/home/u/.ssiuml/clusters/demo"};
+  Config config;
+  NodeLaunch launch{3, "/usr/bin/linux.uml", "/img/root.img", "/run/u/ssiuml/demo/switch"};
+  auto argv = UmlArgv(launch, config, paths);
+  auto has = [&](const std::string& arg) {
+    return std::find(argv.begin(), argv.end(), arg) != argv.end();
+  };
+  CHECK(argv[0] == "/usr/bin/linux.uml");
+  CHECK(has("umid=demo-n3"));
+  CHECK(has("uml_dir=/run/u/ssiuml/demo/uml"));
+  CHECK(has("mem=128M"));
+  CHECK(has("ubd0=/home/u/.ssiuml/clusters/demo/disk/node3.cow,/img/root.img"));
+  CHECK(has("eth0=vde,/run/u/ssiuml/demo/switch,02:55:4d:00:00:03"));
+  CHECK(has("con0=fd:3,fd:3"));
+  CHECK(has("ssl1=fd:4,fd:4"));
+  CHECK(has("ssi.node=3"));
+  CHECK(has("ssi.cluster=demo"));
+  CHECK(has("ssi.subnet=10.77.0"));
+  CHECK(std::none_of(argv.begin(), argv.end(),
+                     [](const std::string& a) { return a.rfind("initrd=", 0) == 0; }));
+  config.initrd = "/img/initrd";
+  CHECK(UmlArgv(launch, config, paths).back() == "initrd=/img/initrd");
+}

@@ -1,0 +1,47 @@
+#!/bin/sh
+# Builds the default node root image without root privileges: busybox-static,
+# our static guest binaries and the files under rootfs/, packed into ext4 by
+# mke2fs -d (which needs no mount and no loop device).
+# Usage: mkroot.sh OUTPUT.img GUEST_BIN_DIR [SIZE_MIB]
+set -eu
+out=${1:?usage: mkroot.sh OUTPUT.img GUEST_BIN_DIR [SIZE_MIB]}
+guest_bin=${2:?usage: mkroot.sh OUTPUT.img GUEST_BIN_DIR [SIZE_MIB]}
+size_mib=${3:-256}
+here=$(cd "$(dirname "$0")" && pwd)
+
+busybox=$(command -v busybox || true)
+if [ -z "$busybox" ] || ! file -L "$busybox" 2>/dev/null | grep -q 'statically linked'; then
+  for candidate in /bin/busybox /usr/bin/busybox; do
+    if [ -x "$candidate" ] && file -L "$candidate" | grep -q 'statically linked'; then
+      busybox=$candidate
+    fi
+  done
+fi
+if [ -z "$busybox" ] || ! file -L "$busybox" | grep -q 'statically linked'; then
+  echo "mkroot: a static busybox is needed: apt-get install busybox-static" >&2
+  exit 1
+fi
+mke2fs=$(command -v mke2fs || echo /sbin/mke2fs)
+[ -x "$mke2fs" ] || { echo "mkroot: mke2fs is needed: apt-get install e2fsprogs" >&2; exit 1; }
+
+staging=$(mktemp -d "${TMPDIR:-/tmp}/ssiuml-root.XXXXXX")
+trap 'rm -rf "$staging" "$out.tmp"' EXIT
+cd "$staging"
+mkdir -p bin sbin usr/bin usr/sbin etc proc sys dev run tmp root var/log mnt
+chmod 1777 tmp
+cp "$busybox" bin/busybox
+# One symlink per applet, as `busybox --install -s` would make at boot.
+for applet in $("$busybox" --list-full); do
+  [ -e "$applet" ] || ln -s /bin/busybox "$applet"
+done
+cp -R "$here/rootfs/." .
+for binary in "$guest_bin"/*; do
+  install -m 0755 "$binary" "sbin/$(basename "$binary")"
+done
+chmod 0755 etc/init.d/rcS
+
+rm -f "$out.tmp"
+"$mke2fs" -q -t ext4 -L ssiroot -E root_owner=0:0 -d "$staging" "$out.tmp" "${size_mib}M"
+mv "$out.tmp" "$out"
+trap 'rm -rf "$staging"' EXIT
+echo "mkroot: built $out (${size_mib} MiB ext4)"
