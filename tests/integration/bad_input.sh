@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Bad input of every kind gets a clear one-line error and never takes the
+# cluster down: command lines, config files, raw control-socket requests, and
+# a guest spewing garbage onto its management line.
+. "$(dirname "$0")/lib.sh"
+C=bad$$
+use_cluster $C
+SOCKCAT=$SSI_BIN/sockcat
+
+# Command lines.
+expect_output "unknown command prints usage" "^usage: ssi-start" ssi frobnicate
+ssi frobnicate >/dev/null 2>&1; check "unknown command exits 2" test $? -eq 2
+expect_output "bad cluster name" "bad cluster name 'a/b'" ssi-status --cluster a/b
+expect_output "--cluster needs a value" "--cluster needs a name" ssi-status --cluster
+expect_output "non-numeric node count" "'many' is not a node count" ssi-start --cluster $C many
+expect_output "zero timeout" "--timeout must be positive" ssi-start --cluster $C --timeout 0 1
+expect_output "unknown option" "unrecognised option '--bogus'|unrecognized option '--bogus'" ssi-add --cluster $C --bogus 1
+expect_output "exec needs a command" "usage: ssi-exec" ssi-exec --cluster $C 1
+expect_output "commands to a stopped cluster say so" "cluster $C is not running" ssi-rm --cluster $C 1
+
+# Config files name the file and line.
+printf 'KERNEL=linux.uml\nMEM=lots\n' > "$SSIUML_CONF"
+expect_output "bad config value names file and line" "$SSIUML_CONF:2: MEM must be a size" ssi-start --cluster $C 1
+printf 'COLOUR=blue\n' > "$SSIUML_CONF"
+expect_output "unknown config key" "$SSIUML_CONF:1: unknown key COLOUR" ssi-start --cluster $C 1
+SSIUML_CONF=$TEST_HOME/missing.conf expect_output "explicit config that is missing" \
+  "cannot read config $TEST_HOME/missing.conf" ssi-start --cluster $C 1
+printf 'KERNEL=/nonexistent/linux\n' > "$SSIUML_CONF"
+expect_output "missing kernel says what to install" "KERNEL /nonexistent/linux not found: apt-get install user-mode-linux" ssi-start --cluster $C 1
+printf 'ROOT=/nonexistent/root.img\n' > "$SSIUML_CONF"
+expect_output "missing root says how to build it" "no root image at /nonexistent/root.img" ssi-start --cluster $C 1
+check "no cluster was left behind by the refused starts" test ! -e "$HOME/.ssiuml/run/$C/ssid.sock"
+: > "$SSIUML_CONF"
+
+# Node numbers: the bad ones get errors, the good one still starts.
+out=$(ssi-add --cluster $C 0 x 2 2>&1); rc=$?
+check "mixed node list exits non-zero" test $rc -ne 0
+check "node 0 is refused" grep -q "node 0 is out of range" <<<"$out"
+check "node x is refused" grep -q "'x' is not a node number" <<<"$out"
+expect_output "node 2 started anyway" "^2 +running" ssi-status --cluster $C
+expect_output "node 65 is past the limit" "node 65 is out of range \(nodes are 1-64" ssi-add --cluster $C 65
+expect_output "a running node cannot be added again" "node 2 is already running" ssi-add --cluster $C 2
+expect_output "exec on a node that is not running" "node 9 is not running" ssi-exec --cluster $C 9 -- true
+
+# Raw control-socket requests.
+sock=$HOME/.ssiuml/run/$C/ssid.sock
+expect_output "garbage request" '"error":"request is not a JSON object"' sh -c "echo 'hello?' | $SOCKCAT $sock"
+expect_output "future protocol version" '"error":"ssid speaks control protocol version 1' \
+  sh -c "echo '{\"v\":2,\"cmd\":\"status\"}' | $SOCKCAT $sock"
+expect_output "unknown command" '"error":"unknown command' sh -c "echo '{\"v\":1,\"cmd\":\"format-disk\"}' | $SOCKCAT $sock"
+expect_output "node out of range in a raw request" '"error":"node 999 is out of range' \
+  sh -c "echo '{\"v\":1,\"cmd\":\"rm\",\"nodes\":[999]}' | $SOCKCAT $sock"
+expect_output "an endless line is cut off" '"error":"request too long"' \
+  sh -c "head -c 200000 /dev/zero | tr '\\0' x | $SOCKCAT $sock"
+for i in $(seq 20); do $SOCKCAT "$sock" 100 </dev/null >/dev/null 2>&1; done
+check "ssid survives clients that vanish" ssi-exec --cluster $C 2 -- true
+
+# A guest writing garbage and forged frames onto its own management line.
+ssi-exec --cluster $C 2 -- 'head -c 300000 /dev/urandom > /dev/ttyS1; echo "EXIT 99999 0" > /dev/ttyS1; printf "OUT 1 1 @@@\n" > /dev/ttyS1' >/dev/null 2>&1
+expect_output "ssid still runs commands on that node" "^still here$" ssi-exec --cluster $C 2 -- echo still here
+expect_output "and on the others" "^2 +running" ssi-status --cluster $C
+check "ssi-stop" ssi-stop --cluster $C
