@@ -10,6 +10,8 @@ check "ssi-start 3 returns with every node up" ssi-start --cluster $C 3
 expect_output "status lists three running nodes" "^3 +running" ssi-status --cluster $C
 check "node1 pings node2" ssi-exec --cluster $C 1 -- ping -c 1 -W 5 node2
 check "node1 pings node3" ssi-exec --cluster $C 1 -- ping -c 1 -W 5 10.77.0.3
+expect_output "the real uml_mconsole reaches node1" "^OK Linux node1 " \
+  uml_mconsole "$HOME/.ssiuml/run/$C/uml/$C-n1/mconsole" version
 expect_output "hostname comes from ssi.node" "^node3$" ssi-exec --cluster $C 3 -- hostname
 ssi-exec --cluster $C 2 -- 'exit 7'
 check "ssi-exec returns the command's exit status" test $? -eq 7
