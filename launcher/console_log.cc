@@ -10,8 +10,9 @@
 
 namespace ssiuml {
 
-ConsoleLog::ConsoleLog(EventLoop* loop, UniqueFd master, UniqueFd log_file)
-    : loop_(loop), master_(std::move(master)), log_file_(std::move(log_file)) {
+ConsoleLog::ConsoleLog(EventLoop* loop, UniqueFd master, UniqueFd log_file, DataCallback on_data)
+    : loop_(loop), master_(std::move(master)), log_file_(std::move(log_file)),
+      on_data_(std::move(on_data)) {
   loop_->Watch(master_.get(), EPOLLIN, [this](uint32_t) { Drain(); });
 }
 
@@ -29,16 +30,27 @@ void ConsoleLog::Drain() {
   for (;;) {
     ssize_t n = ::read(master_.get(), buf, sizeof buf);
     if (n > 0) {
-      std::string chunk(buf, static_cast<size_t>(n));
-      Status s = WriteAllFd(log_file_.get(), chunk);
+      std::string_view chunk(buf, static_cast<size_t>(n));
+      Status s = WriteAllFd(log_file_.get(), std::string(chunk));
       if (!s.ok()) spdlog::warn("console log: {}", s.ToString());
-      recent_ += chunk;
-      if (recent_.size() > kRingBytes) recent_.erase(0, recent_.size() - kRingBytes);
+      on_data_(chunk);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     if (n == 0 || errno != EAGAIN) Close();  // EIO: the node closed con0
     return;
+  }
+}
+
+void ConsoleLog::Write(std::string_view data) {
+  if (closed_) return;
+  while (!data.empty()) {
+    ssize_t n = ::write(master_.get(), data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return;
+    }
+    data.remove_prefix(static_cast<size_t>(n));
   }
 }
 

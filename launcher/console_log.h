@@ -1,9 +1,11 @@
-// Collects a node's con0 output: every byte goes to STATE/log/node<N>.console,
-// and the most recent bytes stay in memory for late viewers and for reading
-// the cause of a crash.
+// Collects a node's con0 output: every byte goes to STATE/log/node<N>.console
+// and to a callback (the node's history and attached viewers). Keystrokes of
+// attached viewers go the other way.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <string_view>
 
 #include "common/event_loop.h"
 #include "common/fd.h"
@@ -12,16 +14,18 @@ namespace ssiuml {
 
 class ConsoleLog {
  public:
-  static constexpr size_t kRingBytes = 64 * 1024;
+  using DataCallback = std::function<void(std::string_view data)>;
 
-  ConsoleLog(EventLoop* loop, UniqueFd master, UniqueFd log_file);
+  ConsoleLog(EventLoop* loop, UniqueFd master, UniqueFd log_file, DataCallback on_data);
   ~ConsoleLog();
   ConsoleLog(const ConsoleLog&) = delete;
   ConsoleLog& operator=(const ConsoleLog&) = delete;
 
   // Reads whatever the node wrote that was not yet collected.
   void Drain();
-  const std::string& recent() const { return recent_; }
+  // Types data into the console. Keystrokes that find the pty full are
+  // dropped rather than queued: a wedged guest must not grow ssid.
+  void Write(std::string_view data);
 
  private:
   void Close();
@@ -29,8 +33,8 @@ class ConsoleLog {
   EventLoop* loop_;
   UniqueFd master_;
   UniqueFd log_file_;
+  DataCallback on_data_;
   bool closed_ = false;
-  std::string recent_;
 };
 
 }  // namespace ssiuml

@@ -1,5 +1,7 @@
 #include "launcher/control_protocol.h"
 
+#include "common/mgmt_frame.h"
+
 namespace ssiuml {
 namespace {
 
@@ -8,9 +10,16 @@ struct CommandName {
   const char* name;
 };
 constexpr CommandName kCommands[] = {
-    {Command::kPing, "ping"}, {Command::kAdd, "add"},       {Command::kRm, "rm"},
-    {Command::kStop, "stop"}, {Command::kStatus, "status"}, {Command::kExec, "exec"},
+    {Command::kPing, "ping"},     {Command::kAdd, "add"},       {Command::kRm, "rm"},
+    {Command::kStop, "stop"},     {Command::kStatus, "status"}, {Command::kExec, "exec"},
+    {Command::kPause, "pause"},   {Command::kResume, "resume"}, {Command::kAttach, "attach"},
+    {Command::kFollow, "follow"}, {Command::kInput, "input"},
 };
+
+bool TakesNodeList(Command cmd) {
+  return cmd == Command::kAdd || cmd == Command::kRm || cmd == Command::kPause ||
+         cmd == Command::kResume || cmd == Command::kAttach || cmd == Command::kFollow;
+}
 
 const char* NameOf(Command cmd) {
   for (const auto& c : kCommands)
@@ -50,8 +59,9 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
     *out = n.get<int>();
     return Status::OK();
   };
-  if (request->cmd == Command::kAdd || request->cmd == Command::kRm) {
-    auto nodes = j.find("nodes");
+  auto nodes = j.find("nodes");
+  bool nodes_optional = request->cmd == Command::kAttach;
+  if (TakesNodeList(request->cmd) && !(nodes_optional && nodes == j.end())) {
     if (nodes == j.end() || !nodes->is_array() || nodes->size() > 1024)
       return Status::InvalidArgument("\"nodes\" must be an array of node numbers");
     for (const auto& n : *nodes) {
@@ -70,6 +80,7 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
   };
   Status s = flag("fresh", &request->fresh);
   if (s.ok()) s = flag("wait", &request->wait);
+  if (s.ok()) s = flag("events", &request->events);
   if (!s.ok()) return s;
   if (auto t = j.find("timeout_ms"); t != j.end()) {
     if (!t->is_number_unsigned() || t->get<uint64_t>() > 24ull * 3600 * 1000)
@@ -86,6 +97,16 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
       return Status::InvalidArgument("exec needs a non-empty \"command\"");
     request->command = command->get<std::string>();
   }
+  if (request->cmd == Command::kInput) {
+    auto node = j.find("node");
+    if (node == j.end()) return Status::InvalidArgument("input needs \"node\"");
+    s = check_node(*node, &request->node);
+    if (!s.ok()) return s;
+    auto data = j.find("data");
+    if (data == j.end() || !data->is_string() ||
+        !mgmt::Base64Decode(data->get<std::string>(), &request->data))
+      return Status::InvalidArgument("input needs base64 \"data\"");
+  }
   return Status::OK();
 }
 
@@ -97,8 +118,18 @@ nlohmann::json EncodeRequest(const Request& request) {
       j["wait"] = request.wait;
       j["timeout_ms"] = request.timeout_ms;
       [[fallthrough]];
+    case Command::kAttach:
+      j["events"] = request.events;
+      [[fallthrough]];
     case Command::kRm:
+    case Command::kPause:
+    case Command::kResume:
+    case Command::kFollow:
       j["nodes"] = request.nodes;
+      break;
+    case Command::kInput:
+      j["node"] = request.node;
+      j["data"] = mgmt::Base64Encode(request.data);
       break;
     case Command::kExec:
       j["node"] = request.node;

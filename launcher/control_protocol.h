@@ -7,8 +7,17 @@
 //            {"v":1,"cmd":"rm","nodes":[2]}      {"v":1,"cmd":"stop"}
 //            {"v":1,"cmd":"status"}              {"v":1,"cmd":"ping"}
 //            {"v":1,"cmd":"exec","node":1,"command":"ping -c1 node2","timeout_ms":60000}
+//            {"v":1,"cmd":"pause","nodes":[3]}   {"v":1,"cmd":"resume","nodes":[3]}
+//   A console session stays open: {"v":1,"cmd":"attach","nodes":[1],"events":true}
+//   gets the followed nodes' console history and then their output as it
+//   comes, and events as they happen; on the same connection the client may
+//   then send {"v":1,"cmd":"follow","nodes":[2,3]}, {"v":1,"cmd":"input",
+//   "node":2,"data":"<base64>"} and {"v":1,"cmd":"status"}.
 //   progress {"v":1,"type":"node","node":2,"ok":false,"error":"node 2 is already running"}
 //            {"v":1,"type":"output","fd":1,"data":"<base64>"}
+//            {"v":1,"type":"console","node":2,"data":"<base64>"}
+//            {"v":1,"type":"event", ...the events.jsonl record}
+//            {"v":1,"type":"status", ...as the status result}
 //   final    {"v":1,"type":"result","ok":true, ...command-specific fields}
 #pragma once
 
@@ -26,16 +35,21 @@ constexpr int kControlVersion = 1;
 // Longest request line ssid reads; a longer one is refused.
 constexpr size_t kMaxRequestLine = 64 * 1024;
 
-enum class Command { kPing, kAdd, kRm, kStop, kStatus, kExec };
+enum class Command {
+  kPing, kAdd, kRm, kStop, kStatus, kExec, kPause, kResume,
+  kAttach, kFollow, kInput,  // console sessions
+};
 
 struct Request {
   Command cmd = Command::kPing;
-  std::vector<int> nodes;  // add, rm
+  std::vector<int> nodes;  // add, rm, pause, resume, attach, follow
   bool fresh = false;      // add: discard the node's disk changes first
   bool wait = true;        // add: answer once the nodes are up
   uint64_t timeout_ms = 120000;
-  int node = 0;         // exec
+  int node = 0;         // exec, input
   std::string command;  // exec
+  std::string data;     // input: keystrokes (base64 on the wire)
+  bool events = false;  // attach: also stream events
 };
 
 // Parses and validates one request line; node numbers are checked against

@@ -27,6 +27,29 @@ TEST_CASE("requests round-trip through their encoding") {
   CHECK(parsed_exec.command == "echo hi");
 }
 
+TEST_CASE("console session requests round-trip") {
+  Request attach;
+  attach.cmd = Command::kAttach;
+  attach.nodes = {2};
+  attach.events = true;
+  Request parsed;
+  REQUIRE(ParseRequest(EncodeRequest(attach).dump(), 64, &parsed).ok());
+  CHECK(parsed.cmd == Command::kAttach);
+  CHECK(parsed.events);
+  CHECK(parsed.nodes == std::vector<int>{2});
+  Request bare;
+  REQUIRE(ParseRequest("{\"v\":1,\"cmd\":\"attach\"}", 64, &bare).ok());
+  CHECK(bare.nodes.empty());
+
+  Request input;
+  input.cmd = Command::kInput;
+  input.node = 4;
+  input.data = std::string("ls\r\x03", 4);
+  Request parsed_input;
+  REQUIRE(ParseRequest(EncodeRequest(input).dump(), 64, &parsed_input).ok());
+  CHECK(parsed_input.data == input.data);
+}
+
 TEST_CASE("malformed requests are refused with a reason") {
   const char* bad[] = {
       "",
@@ -49,6 +72,12 @@ TEST_CASE("malformed requests are refused with a reason") {
       "{\"v\":1,\"cmd\":\"exec\",\"node\":1,\"command\":\"\"}",
       "{\"v\":1,\"cmd\":\"exec\",\"node\":99,\"command\":\"id\"}",
       "{\"v\":1,\"cmd\":\"exec\",\"node\":1,\"command\":\"id\"",
+      "{\"v\":1,\"cmd\":\"pause\"}",
+      "{\"v\":1,\"cmd\":\"attach\",\"nodes\":[0]}",
+      "{\"v\":1,\"cmd\":\"attach\",\"events\":\"yes\"}",
+      "{\"v\":1,\"cmd\":\"input\",\"node\":1}",
+      "{\"v\":1,\"cmd\":\"input\",\"node\":1,\"data\":\"%%%\"}",
+      "{\"v\":1,\"cmd\":\"input\",\"data\":\"aGk=\"}",
   };
   for (const char* line : bad) {
     INFO(line);

@@ -38,7 +38,7 @@ void ControlConnection::OnEvents(uint32_t events) {
     ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
     if (n > 0) {
       bytes_in_ += static_cast<size_t>(n);
-      if (!got_request_) lines_.Feed(std::string_view(buf, static_cast<size_t>(n)));
+      lines_.Feed(std::string_view(buf, static_cast<size_t>(n)));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
@@ -48,12 +48,16 @@ void ControlConnection::OnEvents(uint32_t events) {
     return;
   }
   std::string line;
-  if (!got_request_ && lines_.Next(&line)) {
-    got_request_ = true;
-    server_->Dispatch(line, self);
-  } else if (!got_request_ && (bytes_in_ > kMaxBytesIn || lines_.dropped_lines() > 0)) {
-    Fail("request too long");
+  while (!closed_ && lines_.Next(&line)) {
+    if (!got_request_) {
+      got_request_ = true;
+      server_->Dispatch(line, self);
+    } else if (on_line_) {
+      on_line_(line);
+    }
   }
+  if (!got_request_ && (bytes_in_ > kMaxBytesIn || lines_.dropped_lines() > 0))
+    Fail("request too long");
 }
 
 void ControlConnection::Send(const nlohmann::json& message) {

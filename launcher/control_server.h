@@ -32,6 +32,9 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   bool closed() const { return closed_; }
   // Runs when the client goes away before Finish (e.g. to cancel an exec).
   void OnClose(std::function<void()> callback) { on_close_ = std::move(callback); }
+  // Lines the client sends after its first request (console sessions);
+  // without a handler they are ignored.
+  void OnLine(std::function<void(const std::string&)> handler) { on_line_ = std::move(handler); }
 
  private:
   friend class ControlServer;
@@ -50,6 +53,7 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   bool closed_ = false;
   std::string outbuf_;
   std::function<void()> on_close_;
+  std::function<void(const std::string&)> on_line_;
 };
 
 class ControlServer {

@@ -12,6 +12,7 @@ void EventLog::Append(const std::string& event, nlohmann::json fields) {
   fields["event"] = event;
   Status s = env_->AppendToFile(path_, ToLine(fields));
   if (!s.ok()) spdlog::warn("cannot record event {}: {}", event, s.ToString());
+  if (listener_) listener_(fields);
 }
 
 }  // namespace ssiuml

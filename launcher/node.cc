@@ -11,6 +11,7 @@
 #include <ctime>
 
 #include "common/unix_socket.h"
+#include "launcher/mconsole.h"
 #include "launcher/process_scan.h"
 #include "launcher/pty.h"
 #include "launcher/spawner.h"
@@ -82,7 +83,13 @@ Status Node::Start(const NodeLaunch& launch, const Config& config) {
   started_ms_ = EventLoop::NowMs();
   state_ = NodeState::kStarting;
   RecordProcessGroup(env_, *paths_, PgidFileName(number_), pid_);
-  console_ = std::make_unique<ConsoleLog>(loop_, std::move(console_master), std::move(log));
+  history_.clear();
+  console_ = std::make_unique<ConsoleLog>(
+      loop_, std::move(console_master), std::move(log), [this](std::string_view data) {
+        history_.append(data);
+        if (history_.size() > kHistoryBytes) history_.erase(0, history_.size() - kHistoryBytes);
+        if (callbacks_.on_console) callbacks_.on_console(*this, data);
+      });
   mgmt_ = std::make_unique<MgmtChannel>(loop_, std::move(mgmt_master), [this] {
     if (state_ == NodeState::kStarting) state_ = NodeState::kRunning;
     spdlog::info("node {} is up ({:.1f} s)", number_, (EventLoop::NowMs() - started_ms_) / 1000.0);
@@ -105,13 +112,33 @@ bool Node::AnyProcessLeft() const {
   return ProcessGroupAlive(pid_) || !ProcessesWithArgument("umid=" + paths_->Umid(number_)).empty();
 }
 
+Status Node::Pause() {
+  if (state_ != NodeState::kRunning) return Status::InvalidArgument("node " + std::to_string(number_) + " is not running");
+  Status s = MconsoleSend(paths_->MconsoleSocket(number_), "stop");
+  if (s.ok()) {
+    paused_ = true;
+    events_->Append("node_paused", {{"node", number_}});
+  }
+  return s;
+}
+
+Status Node::Resume() {
+  if (!paused_) return Status::InvalidArgument("node " + std::to_string(number_) + " is not paused");
+  Status s = MconsoleSend(paths_->MconsoleSocket(number_), "go");
+  if (s.ok()) {
+    paused_ = false;
+    events_->Append("node_resumed", {{"node", number_}});
+  }
+  return s;
+}
+
 void Node::ExpectExit(std::string cause) {
   if (expected_cause_.empty()) expected_cause_ = std::move(cause);
 }
 
 std::string Node::DescribeExit(int wait_status) {
   if (!expected_cause_.empty()) return expected_cause_;
-  if (console_ && console_->recent().find("Kernel panic") != std::string::npos)
+  if (history_.find("Kernel panic") != std::string::npos)
     return "kernel panic";
   if (WIFSIGNALED(wait_status))
     return std::string("killed by signal ") + std::to_string(WTERMSIG(wait_status)) + " (" +

@@ -25,9 +25,13 @@ const char* NodeStateName(NodeState state);
 
 class Node {
  public:
+  // Console output kept for viewers that attach late and for crash causes.
+  static constexpr size_t kHistoryBytes = 64 * 1024;
+
   struct Callbacks {
     std::function<void(Node&)> on_ready;  // ssi-agent answered
     std::function<void(Node&)> on_gone;   // every process of the node is gone
+    std::function<void(Node&, std::string_view)> on_console;  // con0 output
   };
 
   Node(int number, EventLoop* loop, Env* env, const ClusterPaths* paths, EventLog* events,
@@ -50,6 +54,15 @@ class Node {
   const std::string& exit_cause() const { return exit_cause_; }
   uint64_t started_ms() const { return started_ms_; }
   MgmtChannel* mgmt() { return mgmt_.get(); }
+  const std::string& console_history() const { return history_; }
+  // Types into con0; ignored once the node is gone.
+  void ConsoleInput(std::string_view data) {
+    if (console_) console_->Write(data);
+  }
+  // mconsole stop/go: the whole guest freezes, as in a long GC pause.
+  Status Pause();
+  Status Resume();
+  bool paused() const { return paused_; }
 
  private:
   std::string DescribeExit(int wait_status);
@@ -69,6 +82,8 @@ class Node {
   uint64_t wait_timer_ = 0;
   std::string expected_cause_;
   std::string exit_cause_;
+  std::string history_;
+  bool paused_ = false;
   std::unique_ptr<ConsoleLog> console_;
   std::unique_ptr<MgmtChannel> mgmt_;
 };

@@ -68,13 +68,15 @@ std::string FormatUptime(uint64_t seconds) {
 void PrintStatusTable(const nlohmann::json& s) {
   std::printf("cluster %s: ssid %d, %s disks, switch %s\n", s.value("cluster", "").c_str(),
               s.value("ssid_pid", 0), s.value("disk", "").c_str(), s.value("switch", "").c_str());
-  std::printf("%-5s %-9s %-8s %-8s %-14s %s\n", "NODE", "STATE", "PID", "UPTIME", "IP", "NOTE");
+  std::printf("%-5s %-9s %-8s %-8s %-8s %-14s %s\n", "NODE", "STATE", "PID", "UPTIME", "MEM", "IP",
+              "NOTE");
   for (const auto& n : s["nodes"]) {
     std::string pid = n.contains("pid") ? std::to_string(n["pid"].get<int>()) : "-";
     std::string up = n.contains("uptime_s") ? FormatUptime(n["uptime_s"].get<uint64_t>()) : "-";
-    std::printf("%-5d %-9s %-8s %-8s %-14s %s\n", n.value("node", 0),
-                n.value("state", "").c_str(), pid.c_str(), up.c_str(), n.value("ip", "").c_str(),
-                n.value("cause", "").c_str());
+    std::string mem = n.contains("mem_kib") ? std::to_string(n["mem_kib"].get<uint64_t>() / 1024) + "M" : "-";
+    std::printf("%-5d %-9s %-8s %-8s %-8s %-14s %s\n", n.value("node", 0),
+                n.value("state", "").c_str(), pid.c_str(), up.c_str(), mem.c_str(),
+                n.value("ip", "").c_str(), n.value("cause", "").c_str());
   }
 }
 
@@ -125,6 +127,17 @@ int RunAdd(const Context& ctx, const std::vector<int>& nodes, bool fresh, bool w
   return *failed ? kExitFailure : kExitOk;
 }
 
+bool AnyNodeLive(const Context& ctx) {
+  Request request;
+  request.cmd = Command::kStatus;
+  nlohmann::json status;
+  if (!CallSupervisor(ctx.paths, request, [](const nlohmann::json&) {}, &status, 10000).ok())
+    return false;
+  for (const auto& n : status.value("nodes", nlohmann::json::array()))
+    if (n.contains("pid")) return true;
+  return false;
+}
+
 int CmdStart(const Context& ctx, const std::vector<std::string>& args) {
   const char* usage = "ssi-start [--cluster NAME] [--timeout SECONDS] [--fresh] [N]";
   po::options_description options("ssi-start options");
@@ -159,6 +172,13 @@ int CmdStart(const Context& ctx, const std::vector<std::string>& args) {
   for (int n = 1; n <= count; ++n) nodes.push_back(n);
   bool failed = false;
   int rc = RunAdd(ctx, nodes, fresh, true, timeout_s, &failed);
+  if (rc != kExitOk && !AnyNodeLive(ctx)) {
+    // Nothing came up: leave no empty supervisor behind to block the next start.
+    Request stop;
+    stop.cmd = Command::kStop;
+    nlohmann::json ignored;
+    CallSupervisor(ctx.paths, stop, [](const nlohmann::json&) {}, &ignored, 30000);
+  }
   if (rc == kExitOk)
     std::printf("cluster %s: %d node%s up; ssi-status shows them, ssi-stop stops them\n",
                 ctx.paths.name.c_str(), count, count == 1 ? "" : "s");
@@ -211,6 +231,39 @@ int CmdRm(const Context& ctx, const std::vector<std::string>& args) {
   }, &result);
   if (!s.ok()) return Error(ctx, s.message());
   return failed || !result.value("ok", false) ? kExitFailure : kExitOk;
+}
+
+// ssi-pause / ssi-resume: freeze and thaw whole guests (mconsole stop/go).
+int CmdPauseResume(const Context& ctx, const std::vector<std::string>& args, Command cmd) {
+  std::string usage = ctx.program + " [--cluster NAME] N...";
+  po::options_description options(ctx.program + " options");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, args, options, usage.c_str(), &vm, &positional)) return kExitUsage;
+  if (positional.empty()) return Error(ctx, "which nodes? (usage: " + usage + ")", kExitUsage);
+  ClusterSetup setup;
+  LoadClusterSetup(Env::Default(), &setup);
+  NodeList list = ParseNodeList(positional, setup.config.max_nodes);
+  for (const auto& e : list.errors) Error(ctx, e);
+  bool failed = !list.errors.empty();
+  if (list.nodes.empty()) return kExitFailure;
+  Request request;
+  request.cmd = cmd;
+  request.nodes = list.nodes;
+  nlohmann::json result;
+  Status s = CallSupervisor(ctx.paths, request, [&](const nlohmann::json& m) {
+    PrintNodeProgress(ctx, m, &failed);
+  }, &result);
+  if (!s.ok()) return Error(ctx, s.message());
+  return failed || !result.value("ok", false) ? kExitFailure : kExitOk;
+}
+
+int CmdPause(const Context& ctx, const std::vector<std::string>& args) {
+  return CmdPauseResume(ctx, args, Command::kPause);
+}
+
+int CmdResume(const Context& ctx, const std::vector<std::string>& args) {
+  return CmdPauseResume(ctx, args, Command::kResume);
 }
 
 int CmdStop(const Context& ctx, const std::vector<std::string>& args) {
@@ -326,12 +379,13 @@ using CommandFn = int (*)(const Context&, const std::vector<std::string>&);
 const std::map<std::string, CommandFn> kCommands = {
     {"start", CmdStart}, {"add", CmdAdd},       {"rm", CmdRm},
     {"stop", CmdStop},   {"status", CmdStatus}, {"exec", CmdExec},
+    {"pause", CmdPause}, {"resume", CmdResume},
 };
 
 int Usage() {
   std::fprintf(stderr,
                "usage: ssi-start [N] | ssi-add N... | ssi-rm N... | ssi-stop | ssi-status [--json]"
-               " | ssi-exec N -- CMD\n"
+               " | ssi-exec N -- CMD | ssi-pause N... | ssi-resume N...\n"
                "       (or: ssi COMMAND ...); every command takes --cluster NAME and -v\n");
   return kExitUsage;
 }

@@ -36,12 +36,21 @@ struct Supervisor::AddWait {
   uint64_t timer = 0;
 };
 
+// A console viewer (ssi-console): follows some nodes' consoles and events.
+struct Supervisor::Session {
+  std::shared_ptr<ControlConnection> conn;
+  std::set<int> follow;
+  bool events = false;
+};
+
 Supervisor::Supervisor(EventLoop* loop, Env* env, ClusterPaths paths, ClusterSetup setup)
     : loop_(loop), env_(env), paths_(std::move(paths)), setup_(std::move(setup)),
       events_(env, paths_.Events(), paths_.name),
       server_(loop, [this](const std::string& line, std::shared_ptr<ControlConnection> conn) {
         HandleLine(line, std::move(conn));
-      }) {}
+      }) {
+  events_.SetListener([this](const nlohmann::json& event) { OnEvent(event); });
+}
 
 Supervisor::~Supervisor() = default;
 
@@ -108,6 +117,11 @@ void Supervisor::HandleLine(const std::string& line, std::shared_ptr<ControlConn
     case Command::kExec: Exec(request, conn); break;
     case Command::kStatus: conn->Finish(StatusReport()); break;
     case Command::kStop: Stop(conn); break;
+    case Command::kPause:
+    case Command::kResume: PauseResume(request, conn); break;
+    case Command::kAttach: Attach(request, conn); break;
+    case Command::kFollow:
+    case Command::kInput: conn->Fail("follow and input belong in an attach session"); break;
   }
 }
 
@@ -130,7 +144,8 @@ Status Supervisor::StartNode(int number, bool fresh) {
   }
   auto node = std::make_unique<Node>(
       number, loop_, env_, &paths_, &events_,
-      Node::Callbacks{[this](Node& n) { OnNodeReady(n); }, [this](Node& n) { OnNodeGone(n); }});
+      Node::Callbacks{[this](Node& n) { OnNodeReady(n); }, [this](Node& n) { OnNodeGone(n); },
+                      [this](Node& n, std::string_view data) { OnConsole(n, data); }});
   NodeLaunch launch{number, setup_.kernel, setup_.root, switch_vnl_};
   Status s = node->Start(launch, setup_.config);
   if (!s.ok()) return Status::IOError("node " + std::to_string(number) + ": " + s.message());
@@ -319,10 +334,14 @@ void Supervisor::Exec(const Request& request, std::shared_ptr<ControlConnection>
 nlohmann::json Supervisor::StatusReport() {
   nlohmann::json nodes = nlohmann::json::array();
   uint64_t now = EventLoop::NowMs();
+  std::set<pid_t> groups;
+  for (const auto& [number, node] : nodes_)
+    if (NodeLive(number)) groups.insert(node->pid());
+  auto usage = SampleProcessGroups(groups);
   for (const auto& [number, node] : nodes_) {
     // A node that went away without ssi-stop shows as crashed, as after a
     // power cut, unless the guest powered itself off.
-    const char* state = NodeStateName(node->state());
+    const char* state = node->paused() ? "paused" : NodeStateName(node->state());
     if (node->state() == NodeState::kExited)
       state = node->exit_cause() == "powered off" ? "off" : "crashed";
     nlohmann::json n = {{"node", number},
@@ -334,6 +353,11 @@ nlohmann::json Supervisor::StatusReport() {
     } else {
       n["pid"] = node->pid();
       n["uptime_s"] = (now - node->started_ms()) / 1000;
+      if (auto u = usage.find(node->pid()); u != usage.end()) {
+        n["mem_kib"] = u->second.rss_kib;
+        double cpu = cpu_meter_.Update(node->pid(), u->second.cpu_ticks, now);
+        if (cpu >= 0) n["cpu_pct"] = static_cast<int>(cpu * 10) / 10.0;
+      }
     }
     nodes.push_back(n);
   }
@@ -368,6 +392,8 @@ void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
     StopSwitch();
     auto finish = [this, reply] {
       events_.Append("cluster_stopped");
+      for (auto& session : sessions_) session->conn->Finish({{"ok", true}, {"stopped", true}});
+      sessions_.clear();
       if (reply) reply->Finish({{"ok", true}});
       loop_->After(0, [this] { loop_->Quit(); });
     };
@@ -392,6 +418,7 @@ void Supervisor::StopNodes() {
   for (auto& [number, node] : nodes_) {
     if (!NodeLive(number)) continue;
     node->ExpectExit("stopped by ssi-stop");
+    if (node->paused()) node->Resume();
     if (node->state() == NodeState::kRunning) {
       syncing.insert(number);
     } else {
@@ -436,6 +463,109 @@ void Supervisor::StopNodes() {
     maybe_halt();
   });
   maybe_halt();
+}
+
+void Supervisor::PauseResume(const Request& request, std::shared_ptr<ControlConnection> conn) {
+  bool pause = request.cmd == Command::kPause;
+  int errors = 0;
+  for (int number : request.nodes) {
+    nlohmann::json msg = Message("node");
+    msg["node"] = number;
+    Status s = !NodeLive(number) ? Status::InvalidArgument("node " + std::to_string(number) + " is not running")
+               : pause           ? nodes_[number]->Pause()
+                                 : nodes_[number]->Resume();
+    msg["ok"] = s.ok();
+    if (s.ok()) {
+      msg["state"] = pause ? "paused" : "running";
+    } else {
+      msg["error"] = s.message();
+      ++errors;
+    }
+    conn->Send(msg);
+  }
+  conn->Finish({{"ok", errors == 0}});
+}
+
+void Supervisor::Attach(const Request& request, std::shared_ptr<ControlConnection> conn) {
+  auto session = std::make_shared<Session>();
+  session->conn = conn;
+  session->events = request.events;
+  sessions_.push_back(session);
+  std::weak_ptr<Session> weak = session;
+  conn->OnClose([this, weak] {
+    if (auto s = weak.lock()) std::erase(sessions_, s);
+  });
+  conn->OnLine([this, weak](const std::string& line) {
+    if (auto s = weak.lock()) HandleSessionLine(s, line);
+  });
+  Follow(*session, request.nodes);
+}
+
+void Supervisor::HandleSessionLine(const std::shared_ptr<Session>& session, const std::string& line) {
+  Request request;
+  Status s = ParseRequest(line, setup_.config.max_nodes, &request);
+  if (!s.ok()) {
+    nlohmann::json msg = Message("error");
+    msg["error"] = s.message();
+    session->conn->Send(msg);
+    return;
+  }
+  switch (request.cmd) {
+    case Command::kFollow:
+      Follow(*session, request.nodes);
+      break;
+    case Command::kInput:
+      if (auto it = nodes_.find(request.node); it != nodes_.end()) it->second->ConsoleInput(request.data);
+      break;
+    case Command::kStatus: {
+      nlohmann::json msg = StatusReport();
+      msg["v"] = kControlVersion;
+      msg["type"] = "status";
+      session->conn->Send(msg);
+      break;
+    }
+    default: {
+      nlohmann::json msg = Message("error");
+      msg["error"] = "only follow, input and status belong in an attach session";
+      session->conn->Send(msg);
+    }
+  }
+}
+
+void Supervisor::Follow(Session& session, const std::vector<int>& nodes) {
+  std::set<int> wanted(nodes.begin(), nodes.end());
+  for (int number : wanted) {
+    if (session.follow.count(number) != 0) continue;
+    auto it = nodes_.find(number);
+    if (it != nodes_.end()) SendConsole(*session.conn, number, it->second->console_history());
+  }
+  session.follow = std::move(wanted);
+}
+
+void Supervisor::SendConsole(ControlConnection& conn, int node, std::string_view data) {
+  // Chunks keep every line well under the clients' line limit.
+  constexpr size_t kChunk = 16 * 1024;
+  for (size_t pos = 0; pos < data.size(); pos += kChunk) {
+    nlohmann::json msg = Message("console");
+    msg["node"] = node;
+    msg["data"] = mgmt::Base64Encode(data.substr(pos, kChunk));
+    conn.Send(msg);
+  }
+}
+
+void Supervisor::OnConsole(Node& node, std::string_view data) {
+  for (auto& session : sessions_)
+    if (session->follow.count(node.number()) != 0) SendConsole(*session->conn, node.number(), data);
+}
+
+void Supervisor::OnEvent(const nlohmann::json& event) {
+  for (auto& session : sessions_) {
+    if (!session->events) continue;
+    nlohmann::json msg = event;
+    msg["v"] = kControlVersion;
+    msg["type"] = "event";
+    session->conn->Send(msg);
+  }
 }
 
 void Supervisor::StopSwitch() {

@@ -17,6 +17,7 @@
 #include "launcher/control_server.h"
 #include "launcher/event_log.h"
 #include "launcher/node.h"
+#include "launcher/node_stats.h"
 
 namespace ssiuml {
 
@@ -34,11 +35,19 @@ class Supervisor {
 
  private:
   struct AddWait;
+  struct Session;
 
   void HandleLine(const std::string& line, std::shared_ptr<ControlConnection> conn);
   void Add(const Request& request, std::shared_ptr<ControlConnection> conn);
   void Remove(const Request& request, std::shared_ptr<ControlConnection> conn);
   void Exec(const Request& request, std::shared_ptr<ControlConnection> conn);
+  void PauseResume(const Request& request, std::shared_ptr<ControlConnection> conn);
+  void Attach(const Request& request, std::shared_ptr<ControlConnection> conn);
+  void HandleSessionLine(const std::shared_ptr<Session>& session, const std::string& line);
+  void Follow(Session& session, const std::vector<int>& nodes);
+  void SendConsole(ControlConnection& conn, int node, std::string_view data);
+  void OnConsole(Node& node, std::string_view data);
+  void OnEvent(const nlohmann::json& event);
   nlohmann::json StatusReport();
   Status StartNode(int number, bool fresh);
   Status StartSwitch();
@@ -63,6 +72,8 @@ class Supervisor {
   bool stopping_ = false;
   std::map<int, std::unique_ptr<Node>> nodes_;
   std::vector<std::shared_ptr<AddWait>> add_waits_;
+  std::vector<std::shared_ptr<Session>> sessions_;
+  CpuMeter cpu_meter_;
   std::vector<std::pair<std::set<int>, std::function<void()>>> gone_waiters_;
 };
 
