@@ -15,6 +15,7 @@
 #include "launcher/cluster_paths.h"
 #include "launcher/cluster_setup.h"
 #include "launcher/control_client.h"
+#include "launcher/format.h"
 #include "launcher/node_list.h"
 
 namespace po = boost::program_options;
@@ -51,20 +52,6 @@ void PrintNodeProgress(const Context& ctx, const nlohmann::json& m, bool* failed
   std::fflush(stdout);
 }
 
-std::string FormatUptime(uint64_t seconds) {
-  char buf[32];
-  if (seconds < 60) {
-    std::snprintf(buf, sizeof buf, "%lus", static_cast<unsigned long>(seconds));
-  } else if (seconds < 3600) {
-    std::snprintf(buf, sizeof buf, "%lum%02lus", static_cast<unsigned long>(seconds / 60),
-                  static_cast<unsigned long>(seconds % 60));
-  } else {
-    std::snprintf(buf, sizeof buf, "%luh%02lum", static_cast<unsigned long>(seconds / 3600),
-                  static_cast<unsigned long>(seconds / 60 % 60));
-  }
-  return buf;
-}
-
 void PrintStatusTable(const nlohmann::json& s) {
   std::printf("cluster %s: ssid %d, %s disks, switch %s\n", s.value("cluster", "").c_str(),
               s.value("ssid_pid", 0), s.value("disk", "").c_str(), s.value("switch", "").c_str());
@@ -73,7 +60,7 @@ void PrintStatusTable(const nlohmann::json& s) {
   for (const auto& n : s["nodes"]) {
     std::string pid = n.contains("pid") ? std::to_string(n["pid"].get<int>()) : "-";
     std::string up = n.contains("uptime_s") ? FormatUptime(n["uptime_s"].get<uint64_t>()) : "-";
-    std::string mem = n.contains("mem_kib") ? std::to_string(n["mem_kib"].get<uint64_t>() / 1024) + "M" : "-";
+    std::string mem = n.contains("mem_kib") ? FormatMemory(n["mem_kib"].get<uint64_t>()) : "-";
     std::printf("%-5d %-9s %-8s %-8s %-8s %-14s %s\n", n.value("node", 0),
                 n.value("state", "").c_str(), pid.c_str(), up.c_str(), mem.c_str(),
                 n.value("ip", "").c_str(), n.value("cause", "").c_str());
