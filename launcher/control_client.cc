@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <chrono>
 #include <thread>
@@ -70,6 +71,44 @@ Status CallSupervisor(const ClusterPaths& paths, const Request& request,
   }
 }
 
+Status ExecOnNode(const ClusterPaths& paths, int node, const std::string& command,
+                  uint64_t timeout_ms, std::string* output, int* exit_status) {
+  Request request;
+  request.cmd = Command::kExec;
+  request.node = node;
+  request.command = command;
+  request.timeout_ms = timeout_ms;
+  output->clear();
+  nlohmann::json result;
+  Status s = CallSupervisor(paths, request, [&](const nlohmann::json& m) {
+    std::string data;
+    if (m.value("type", "") == "output" && mgmt::Base64Decode(m.value("data", ""), &data))
+      *output += data;
+  }, &result);
+  if (!s.ok()) return s;
+  if (!result.value("ok", false)) return Status::IOError(result.value("error", std::string("exec failed")));
+  *exit_status = result.value("exit", -1);
+  return Status::OK();
+}
+
+Status NodeRequest(const ClusterPaths& paths, const Request& request,
+                   std::vector<std::string>* node_errors) {
+  nlohmann::json result;
+  Status s = CallSupervisor(paths, request, [&](const nlohmann::json& m) {
+    if (m.value("type", "") == "node" && !m.value("ok", true))
+      node_errors->push_back(m.value("error", std::string("failed")));
+  }, &result);
+  if (!s.ok()) return s;
+  if (result.contains("error")) node_errors->push_back(result["error"].get<std::string>());
+  return Status::OK();
+}
+
+Status ClusterStatus(const ClusterPaths& paths, nlohmann::json* status) {
+  Request request;
+  request.cmd = Command::kStatus;
+  return CallSupervisor(paths, request, [](const nlohmann::json&) {}, status, 10000);
+}
+
 bool SupervisorRunning(const ClusterPaths& paths, bool* cleaned) {
   *cleaned = false;
   Env* env = Env::Default();
@@ -86,7 +125,10 @@ bool SupervisorRunning(const ClusterPaths& paths, bool* cleaned) {
   return false;
 }
 
-void ForceStop(const ClusterPaths& paths) {
+namespace {
+
+// Kills a wedged ssid (RUN/ssid.pid); SupervisorRunning then cleans the rest.
+void KillSupervisor(const ClusterPaths& paths) {
   Env* env = Env::Default();
   std::string text, cmdline;
   pid_t pid = 0;
@@ -96,8 +138,25 @@ void ForceStop(const ClusterPaths& paths) {
     ::kill(pid, SIGKILL);
     for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) usleep(20000);
   }
+}
+
+}  // namespace
+
+Status StopCluster(const ClusterPaths& paths) {
+  Request request;
+  request.cmd = Command::kStop;
+  nlohmann::json result;
+  Status s = CallSupervisor(paths, request, [](const nlohmann::json&) {}, &result, 30000);
+  if (s.ok() && !result.value("ok", false))
+    return Status::Busy(result.value("error", std::string("stop refused")));
+  if (!s.ok() && !s.IsNotFound()) {
+    std::fprintf(stderr, "ssiuml: %s; killing the cluster's processes\n", s.message().c_str());
+    KillSupervisor(paths);
+  }
+  for (int i = 0; i < 200 && Env::Default()->FileExists(paths.SupervisorSocket()); ++i) usleep(50000);
   bool cleaned = false;
   SupervisorRunning(paths, &cleaned);
+  return Status::OK();
 }
 
 Status EnsureSupervisor(const ClusterPaths& paths, bool verbose) {

@@ -23,8 +23,24 @@ Status CallSupervisor(const ClusterPaths& paths, const Request& request,
 // (killing what the dead supervisor left) and says so in *cleaned.
 bool SupervisorRunning(const ClusterPaths& paths, bool* cleaned);
 
-// Kills a wedged ssid (RUN/ssid.pid) and everything it started.
-void ForceStop(const ClusterPaths& paths);
+// Runs command on node and collects its output (stdout and stderr merged) and
+// exit status.
+Status ExecOnNode(const ClusterPaths& paths, int node, const std::string& command,
+                  uint64_t timeout_ms, std::string* output, int* exit_status);
+
+// Sends a per-node request (add, rm, pause, resume) and collects the errors
+// of the nodes that failed, one line each.
+Status NodeRequest(const ClusterPaths& paths, const Request& request,
+                   std::vector<std::string>* node_errors);
+
+// ssid's status report (the "status" result).
+Status ClusterStatus(const ClusterPaths& paths, nlohmann::json* status);
+
+// Stops the cluster through ssid, or, when ssid is wedged (silent for 30 s;
+// its own schedule ends within ~15 s), kills it and everything it started.
+// Returns once RUN is gone, so the cluster can be started again at once.
+// Errors only when ssid refused (it is already stopping).
+Status StopCluster(const ClusterPaths& paths);
 
 // Starts ssid for the cluster unless one runs, and waits until it answers.
 Status EnsureSupervisor(const ClusterPaths& paths, bool verbose);

@@ -13,7 +13,7 @@ constexpr CommandName kCommands[] = {
     {Command::kPing, "ping"},     {Command::kAdd, "add"},       {Command::kRm, "rm"},
     {Command::kStop, "stop"},     {Command::kStatus, "status"}, {Command::kExec, "exec"},
     {Command::kPause, "pause"},   {Command::kResume, "resume"}, {Command::kAttach, "attach"},
-    {Command::kFollow, "follow"}, {Command::kInput, "input"},
+    {Command::kFollow, "follow"}, {Command::kInput, "input"},   {Command::kEvent, "event"},
 };
 
 bool TakesNodeList(Command cmd) {
@@ -97,6 +97,19 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
       return Status::InvalidArgument("exec needs a non-empty \"command\"");
     request->command = command->get<std::string>();
   }
+  if (request->cmd == Command::kEvent) {
+    auto name = j.find("event");
+    bool good = name != j.end() && name->is_string() && !name->get<std::string>().empty() &&
+                name->get<std::string>().size() <= 32;
+    if (good)
+      for (char c : name->get<std::string>()) good = good && ((c >= 'a' && c <= 'z') || c == '_');
+    if (!good) return Status::InvalidArgument("event needs a name of 1-32 letters a-z and _");
+    request->event = name->get<std::string>();
+    auto fields = j.find("fields");
+    if (fields != j.end() && (!fields->is_object() || fields->dump().size() > 4096))
+      return Status::InvalidArgument("event \"fields\" must be an object under 4 KiB");
+    request->event_fields = fields != j.end() ? *fields : nlohmann::json::object();
+  }
   if (request->cmd == Command::kInput) {
     auto node = j.find("node");
     if (node == j.end()) return Status::InvalidArgument("input needs \"node\"");
@@ -130,6 +143,10 @@ nlohmann::json EncodeRequest(const Request& request) {
     case Command::kInput:
       j["node"] = request.node;
       j["data"] = mgmt::Base64Encode(request.data);
+      break;
+    case Command::kEvent:
+      j["event"] = request.event;
+      j["fields"] = request.event_fields.is_object() ? request.event_fields : nlohmann::json::object();
       break;
     case Command::kExec:
       j["node"] = request.node;

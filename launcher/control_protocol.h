@@ -8,6 +8,7 @@
 //            {"v":1,"cmd":"status"}              {"v":1,"cmd":"ping"}
 //            {"v":1,"cmd":"exec","node":1,"command":"ping -c1 node2","timeout_ms":60000}
 //            {"v":1,"cmd":"pause","nodes":[3]}   {"v":1,"cmd":"resume","nodes":[3]}
+//            {"v":1,"cmd":"event","event":"nemesis_crash","fields":{"node":2}}
 //   A console session stays open: {"v":1,"cmd":"attach","nodes":[1],"events":true}
 //   gets the followed nodes' console history and then their output as it
 //   comes, and events as they happen; on the same connection the client may
@@ -38,6 +39,7 @@ constexpr size_t kMaxRequestLine = 64 * 1024;
 enum class Command {
   kPing, kAdd, kRm, kStop, kStatus, kExec, kPause, kResume,
   kAttach, kFollow, kInput,  // console sessions
+  kEvent,                    // record an event (ssi-nemesis, ssi-test)
 };
 
 struct Request {
@@ -50,6 +52,8 @@ struct Request {
   std::string command;  // exec
   std::string data;     // input: keystrokes (base64 on the wire)
   bool events = false;  // attach: also stream events
+  std::string event;             // event: its name, [a-z_]
+  nlohmann::json event_fields;   // event: an object of details
 };
 
 // Parses and validates one request line; node numbers are checked against

@@ -1,9 +1,8 @@
-// The ssi-* commands: ssi-start, ssi-add, ssi-rm, ssi-stop, ssi-status and
-// ssi-exec are one binary, dispatched on argv[0] (or `ssi COMMAND ...`).
-// Each is a thin client of the cluster's ssid.
+// The ssi-* commands are one binary, dispatched on argv[0] (or `ssi COMMAND
+// ...`). Each is a thin client of the cluster's ssid. This file has the
+// cluster life-cycle commands; nemesis_cmd.cc and test_cmd.cc the others.
 #include <unistd.h>
 
-#include <boost/program_options.hpp>
 #include <cstdio>
 #include <iostream>
 #include <map>
@@ -13,6 +12,7 @@
 #include "common/log.h"
 #include "common/mgmt_frame.h"
 #include "launcher/cluster_paths.h"
+#include "launcher/cli.h"
 #include "launcher/cluster_setup.h"
 #include "launcher/control_client.h"
 #include "launcher/format.h"
@@ -22,21 +22,6 @@ namespace po = boost::program_options;
 using namespace ssiuml;
 
 namespace {
-
-constexpr int kExitOk = 0;
-constexpr int kExitFailure = 1;
-constexpr int kExitUsage = 2;
-
-struct Context {
-  std::string program;  // "ssi-start", for error messages
-  ClusterPaths paths;
-  bool verbose = false;
-};
-
-int Error(const Context& ctx, const std::string& message, int code = kExitFailure) {
-  std::fprintf(stderr, "%s: %s\n", ctx.program.c_str(), message.c_str());
-  return code;
-}
 
 // Prints per-node progress; returns false if any node failed.
 void PrintNodeProgress(const Context& ctx, const nlohmann::json& m, bool* failed) {
@@ -65,31 +50,6 @@ void PrintStatusTable(const nlohmann::json& s) {
                 n.value("state", "").c_str(), pid.c_str(), up.c_str(), mem.c_str(),
                 n.value("ip", "").c_str(), n.value("cause", "").c_str());
   }
-}
-
-// Parses argv with positional "nodes"; prints usage on error.
-bool ParseArgs(const Context& ctx, const std::vector<std::string>& args,
-               po::options_description& options, const char* usage, po::variables_map* vm,
-               std::vector<std::string>* positional) {
-  options.add_options()("help,h", "this help");
-  po::options_description hidden;
-  hidden.add_options()("args", po::value(positional));
-  po::options_description all;
-  all.add(options).add(hidden);
-  po::positional_options_description pos;
-  pos.add("args", -1);
-  try {
-    po::store(po::command_line_parser(args).options(all).positional(pos).run(), *vm);
-    po::notify(*vm);
-  } catch (const po::error& e) {
-    Error(ctx, std::string(e.what()) + " (usage: " + usage + ")", kExitUsage);
-    return false;
-  }
-  if (vm->count("help")) {
-    std::cout << "usage: " << usage << "\n" << options;
-    std::exit(kExitOk);
-  }
-  return true;
 }
 
 int RunAdd(const Context& ctx, const std::vector<int>& nodes, bool fresh, bool wait,
@@ -161,10 +121,7 @@ int CmdStart(const Context& ctx, const std::vector<std::string>& args) {
   int rc = RunAdd(ctx, nodes, fresh, true, timeout_s, &failed);
   if (rc != kExitOk && !AnyNodeLive(ctx)) {
     // Nothing came up: leave no empty supervisor behind to block the next start.
-    Request stop;
-    stop.cmd = Command::kStop;
-    nlohmann::json ignored;
-    CallSupervisor(ctx.paths, stop, [](const nlohmann::json&) {}, &ignored, 30000);
+    StopCluster(ctx.paths);
   }
   if (rc == kExitOk)
     std::printf("cluster %s: %d node%s up; ssi-status shows them, ssi-stop stops them\n",
@@ -266,22 +223,8 @@ int CmdStop(const Context& ctx, const std::vector<std::string>& args) {
                 cleaned ? " (cleaned up after a supervisor that died)" : "");
     return kExitOk;
   }
-  Request request;
-  request.cmd = Command::kStop;
-  nlohmann::json result;
-  // ssid's own schedule ends within ~15 s; past 30 s of silence it is wedged
-  // and we take the cluster down ourselves, so ssi-stop never hangs.
-  Status s = CallSupervisor(ctx.paths, request, [](const nlohmann::json&) {}, &result, 30000);
-  if (s.ok() && !result.value("ok", false))
-    return Error(ctx, result.value("error", std::string("stop failed")));
-  if (!s.ok() && !s.IsNotFound()) {
-    Error(ctx, s.message() + "; killing the cluster's processes");
-    ForceStop(ctx.paths);
-  }
-  // Wait for ssid to release RUN, then clean whatever is left.
-  for (int i = 0; i < 200 && Env::Default()->FileExists(ctx.paths.SupervisorSocket()); ++i)
-    usleep(50000);
-  SupervisorRunning(ctx.paths, &cleaned);
+  Status s = StopCluster(ctx.paths);
+  if (!s.ok()) return Error(ctx, s.message());
   std::printf("cluster %s stopped\n", ctx.paths.name.c_str());
   return kExitOk;
 }
@@ -362,17 +305,18 @@ int CmdExec(const Context& ctx, const std::vector<std::string>& args) {
   return result.value("exit", kExitFailure);
 }
 
-using CommandFn = int (*)(const Context&, const std::vector<std::string>&);
 const std::map<std::string, CommandFn> kCommands = {
     {"start", CmdStart}, {"add", CmdAdd},       {"rm", CmdRm},
     {"stop", CmdStop},   {"status", CmdStatus}, {"exec", CmdExec},
-    {"pause", CmdPause}, {"resume", CmdResume},
+    {"pause", CmdPause}, {"resume", CmdResume}, {"nemesis", CmdNemesis},
+    {"test", CmdTest},
 };
 
 int Usage() {
   std::fprintf(stderr,
                "usage: ssi-start [N] | ssi-add N... | ssi-rm N... | ssi-stop | ssi-status [--json]"
                " | ssi-exec N -- CMD | ssi-pause N... | ssi-resume N...\n"
+               "       ssi-nemesis [FAULTS] | ssi-test SCENARIO\n"
                "       (or: ssi COMMAND ...); every command takes --cluster NAME and -v\n");
   return kExitUsage;
 }

@@ -122,6 +122,10 @@ void Supervisor::HandleLine(const std::string& line, std::shared_ptr<ControlConn
     case Command::kAttach: Attach(request, conn); break;
     case Command::kFollow:
     case Command::kInput: conn->Fail("follow and input belong in an attach session"); break;
+    case Command::kEvent:
+      events_.Append(request.event, request.event_fields);
+      conn->Finish({{"ok", true}});
+      break;
   }
 }
 

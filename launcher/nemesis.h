@@ -1,0 +1,53 @@
+// Nemesis: faults against a running cluster, Jepsen style. Every fault goes
+// through ssid, is recorded as an event, and is remembered, so Heal() undoes
+// all of them: after a normal end, a failure, or an interrupt.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "launcher/cluster_paths.h"
+#include "launcher/control_protocol.h"
+
+namespace ssiuml {
+
+class Nemesis {
+ public:
+  using Logger = std::function<void(const std::string&)>;
+
+  Nemesis(ClusterPaths paths, uint64_t seed, Logger log);
+
+  // Chooses nodes for a target spec (N, one, random, minority, majority,
+  // all) among candidates, with the seeded generator.
+  std::vector<int> Choose(const std::string& spec, const std::vector<int>& candidates);
+
+  Status Crash(const std::string& spec, std::vector<int>* chosen = nullptr);
+  Status Restart(const std::string& spec, uint64_t timeout_ms = 120000);
+  Status Pause(const std::string& spec, std::vector<int>* chosen = nullptr);
+  Status Resume(const std::string& spec);
+  // Crash and restart every node in turn, waiting pause_ms between nodes.
+  Status RollingRestart(uint64_t pause_ms, const std::function<bool()>& keep_going);
+  // Resumes what it paused and restarts what it crashed.
+  Status Heal();
+
+ private:
+  // Nodes by state, from ssid.
+  Status States(std::map<int, std::string>* states);
+  std::vector<int> InState(const std::map<int, std::string>& states, const std::string& state);
+  Status Apply(Command command, const std::vector<int>& nodes, uint64_t timeout_ms);
+  void Record(const std::string& event, const std::vector<int>& nodes);
+
+  ClusterPaths paths_;
+  std::mt19937_64 rng_;
+  Logger log_;
+  std::set<int> crashed_;
+  std::set<int> paused_;
+};
+
+}  // namespace ssiuml
