@@ -1,12 +1,14 @@
 # ssiuml: `make demo` sets up and starts a 3-node demo cluster, `make test`
 # sets up and runs every test. Both install missing Debian packages first.
 BUILD   ?= build
+ASAN    ?= build-asan
+FUZZ    ?= build-fuzz
 PREFIX  ?= /usr/local
 TYPE    ?= RelWithDebInfo
 JOBS    ?= $(shell nproc)
 BIN      = $(BUILD)/bin
 
-.PHONY: all deps configure build demo test install bench clean
+.PHONY: all deps configure build demo test test-plain test-asan test-fuzz install bench clean
 
 all: build
 
@@ -27,8 +29,23 @@ demo: build
 	@echo "Try: $(BIN)/ssi-exec --cluster demo 1 -- ping -c 3 node2"
 	@echo "     $(BIN)/ssi-rm --cluster demo 2; $(BIN)/ssi-stop --cluster demo"
 
-test: build
+# Every test three ways: plain, under ASan+UBSan, and the fuzz targets from
+# their committed corpus. Any failure or sanitizer finding fails the run.
+test: test-plain test-asan test-fuzz
+
+test-plain: build
 	@cd $(BUILD) && ctest --output-on-failure --timeout 600
+
+test-asan: deps
+	@cmake -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=$(TYPE) -DSSIUML_SANITIZE=ON >/dev/null
+	@cmake --build $(ASAN) -j $(JOBS)
+	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
+	  ctest --output-on-failure --timeout 600
+
+test-fuzz: deps
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=$(TYPE) -DSSIUML_FUZZ=ON >/dev/null
+	@cmake --build $(FUZZ) -j $(JOBS) --target fuzz-targets
+	@cd $(FUZZ) && ctest -L fuzz --output-on-failure
 
 install: build
 	@cmake --install $(BUILD) --prefix $(PREFIX)
@@ -37,4 +54,4 @@ bench: build
 	@bench/boot.sh
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) $(ASAN) $(FUZZ)

@@ -127,33 +127,49 @@ bool SupervisorRunning(const ClusterPaths& paths, bool* cleaned) {
 
 namespace {
 
-// Kills a wedged ssid (RUN/ssid.pid); SupervisorRunning then cleans the rest.
-void KillSupervisor(const ClusterPaths& paths) {
+// The pid of the cluster's ssid, from RUN/ssid.pid, if that process is one.
+pid_t SupervisorPid(const ClusterPaths& paths) {
   Env* env = Env::Default();
   std::string text, cmdline;
-  pid_t pid = 0;
-  if (env->ReadFileToString(paths.SupervisorPidFile(), &text).ok()) pid = std::atoi(text.c_str());
-  if (pid > 1 && env->ReadFileToString("/proc/" + std::to_string(pid) + "/cmdline", &cmdline).ok() &&
-      cmdline.find("ssid") != std::string::npos) {
-    ::kill(pid, SIGKILL);
-    for (int i = 0; i < 100 && ::kill(pid, 0) == 0; ++i) usleep(20000);
-  }
+  if (!env->ReadFileToString(paths.SupervisorPidFile(), &text).ok()) return -1;
+  pid_t pid = std::atoi(text.c_str());
+  if (pid <= 1 || !env->ReadFileToString("/proc/" + std::to_string(pid) + "/cmdline", &cmdline).ok() ||
+      cmdline.find("ssid") == std::string::npos)
+    return -1;
+  return pid;
+}
+
+// True while pid runs; a zombie (an exited ssid nobody reaped yet) is gone.
+bool Running(pid_t pid) {
+  std::string stat;
+  if (!Env::Default()->ReadFileToString("/proc/" + std::to_string(pid) + "/stat", &stat).ok()) return false;
+  size_t paren = stat.rfind(')');
+  return paren != std::string::npos && paren + 2 < stat.size() && stat[paren + 2] != 'Z';
+}
+
+void WaitUntilGone(pid_t pid) {
+  for (int i = 0; i < 200 && pid > 0 && Running(pid); ++i) usleep(50000);
 }
 
 }  // namespace
 
 Status StopCluster(const ClusterPaths& paths) {
+  pid_t ssid = SupervisorPid(paths);
   Request request;
   request.cmd = Command::kStop;
   nlohmann::json result;
   Status s = CallSupervisor(paths, request, [](const nlohmann::json&) {}, &result, 30000);
   if (s.ok() && !result.value("ok", false))
     return Status::Busy(result.value("error", std::string("stop refused")));
-  if (!s.ok() && !s.IsNotFound()) {
+  if (!s.ok() && !s.IsNotFound() && ssid > 0) {
     std::fprintf(stderr, "ssiuml: %s; killing the cluster's processes\n", s.message().c_str());
-    KillSupervisor(paths);
+    ::kill(ssid, SIGKILL);
   }
-  for (int i = 0; i < 200 && Env::Default()->FileExists(paths.SupervisorSocket()); ++i) usleep(50000);
+  WaitUntilGone(ssid);
+  if (ssid > 0 && Running(ssid)) {
+    ::kill(ssid, SIGKILL);
+    WaitUntilGone(ssid);
+  }
   bool cleaned = false;
   SupervisorRunning(paths, &cleaned);
   return Status::OK();

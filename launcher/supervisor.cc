@@ -394,27 +394,21 @@ void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
   StopNodes();
   WhenGone(live, [this, reply] {
     StopSwitch();
-    auto finish = [this, reply] {
-      events_.Append("cluster_stopped");
-      for (auto& session : sessions_) session->conn->Finish({{"ok", true}, {"stopped", true}});
-      sessions_.clear();
-      if (reply) reply->Finish({{"ok", true}});
-      loop_->After(0, [this] { loop_->Quit(); });
-    };
-    if (switch_pid_ < 0) {
-      finish();
-      return;
-    }
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [this, poll, finish, deadline = EventLoop::NowMs() + kSwitchGraceMs * 2] {
-      if (switch_pid_ < 0 || EventLoop::NowMs() > deadline) {
-        finish();
-        return;
-      }
-      loop_->After(20, *poll);
-    };
-    (*poll)();
+    FinishStop(reply, EventLoop::NowMs() + kSwitchGraceMs * 2);
   });
+}
+
+void Supervisor::FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms) {
+  // The switch leaves at EOF on its stdin, or is killed after a grace.
+  if (switch_pid_ >= 0 && EventLoop::NowMs() < deadline_ms) {
+    loop_->After(20, [this, reply, deadline_ms] { FinishStop(reply, deadline_ms); });
+    return;
+  }
+  events_.Append("cluster_stopped");
+  for (auto& session : sessions_) session->conn->Finish({{"ok", true}, {"stopped", true}});
+  sessions_.clear();
+  if (reply) reply->Finish({{"ok", true}});
+  loop_->After(0, [this] { loop_->Quit(); });
 }
 
 void Supervisor::StopNodes() {

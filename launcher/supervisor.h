@@ -52,6 +52,7 @@ class Supervisor {
   Status StartNode(int number, bool fresh);
   Status StartSwitch();
   void StopNodes();
+  void FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms);
   void StopSwitch();
   void OnNodeReady(Node& node);
   void OnNodeGone(Node& node);

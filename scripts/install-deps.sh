@@ -3,7 +3,7 @@
 # (or sudo) only when something is missing.
 set -eu
 packages="
-  g++ cmake make pkg-config file
+  g++ clang libclang-rt-14-dev cmake make pkg-config file
   libboost-dev libboost-program-options-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev catch2 libncurses-dev
   user-mode-linux vde2 vdeplug uml-utilities busybox-static e2fsprogs
@@ -29,6 +29,7 @@ else
   exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
-$as_root apt-get update -q
+# Wait for a package manager that is already running rather than fail.
+$as_root apt-get -o DPkg::Lock::Timeout=300 update -q
 # shellcheck disable=SC2086
-$as_root apt-get install -y -q --no-install-recommends $missing
+$as_root apt-get -o DPkg::Lock::Timeout=300 install -y -q --no-install-recommends $missing

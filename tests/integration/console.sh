@@ -12,7 +12,9 @@ printf 'set -g default-terminal screen\nset -g remain-on-exit on\n' > "$TEST_HOM
 stop_tmux() { $T kill-server 2>/dev/null || true; }
 trap 'stop_tmux; finish' EXIT
 
-screen() { $T capture-pane -p -t "$1"; }
+# The visible screen and recent history: what a program prints after leaving
+# the alternate screen may have scrolled up.
+screen() { $T capture-pane -p -S -50 -t "$1"; }
 # wait_for TARGET PATTERN [TENTHS]: poll the pane until PATTERN shows.
 wait_for() {
   local tries=${3:-50}
@@ -20,7 +22,7 @@ wait_for() {
     screen "$1" | grep -Eq -- "$2" && return 0
     sleep 0.1
   done
-  echo "--- pane $1:"; screen "$1"
+  echo "--- pane $1:"; screen "$1" | grep -v "^$"
   return 1
 }
 
@@ -51,7 +53,11 @@ $T resize-window -t dash -x 150 -y 40
 check "and it recovers" wait_for dash "^ 2 +running"
 $T send-keys -t dash C-a d
 check "C-a d detaches" wait_for dash "^\[detached from cluster $C\]"
-check "the dashboard process ended" test "$($T display -p -t dash '#{pane_dead}')" = 1
+pane_dead() {
+  for _ in $(seq 50); do [ "$($T display -p -t "$1" '#{pane_dead}')" = 1 ] && return 0; sleep 0.1; done
+  return 1
+}
+check "the dashboard process ended" pane_dead dash
 
 $T new-window -t dash -n again "ssi-console --cluster $C"
 $T send-keys -t dash:again C-a 1
