@@ -15,9 +15,21 @@ std::string Home() {
   return home != nullptr ? home : "/";
 }
 
-// Unquotes a shell-style value: 'single', "double" (with \" \\ \$ escapes),
-// or bare words ending at an unquoted '#'. Expands a leading ~/ and $HOME;
+// Appends $HOME for "$HOME" or "${HOME}" at raw[*i] and moves *i past it;
 // any other $ is refused rather than silently left unexpanded.
+Status ExpandVariable(std::string_view raw, size_t* i, std::string* out) {
+  for (std::string_view name : {std::string_view("$HOME"), std::string_view("${HOME}")}) {
+    if (raw.substr(*i, name.size()) == name) {
+      out->append(Home());
+      *i += name.size();
+      return Status::OK();
+    }
+  }
+  return Status::InvalidArgument("only $HOME may be expanded in a value");
+}
+
+// Unquotes a shell-style value: 'single', "double" (with \" \\ \$ escapes),
+// or bare words ending at an unquoted '#'. Expands a leading ~/ and $HOME.
 Status Unquote(std::string_view raw, std::string* out) {
   out->clear();
   size_t i = 0;
@@ -31,23 +43,17 @@ Status Unquote(std::string_view raw, std::string* out) {
       i = end + 1;
     } else if (c == '"') {
       ++i;
-      for (;; ++i) {
+      for (;;) {
         if (i >= raw.size()) return Status::InvalidArgument("unterminated \" quote");
         if (raw[i] == '"') break;
         if (raw[i] == '\\' && i + 1 < raw.size() && std::string_view("\"\\$").find(raw[i + 1]) != std::string_view::npos) {
-          out->push_back(raw[++i]);
+          out->push_back(raw[i + 1]);
+          i += 2;
         } else if (raw[i] == '$') {
-          if (raw.substr(i, 5) == "$HOME") {
-            out->append(Home());
-            i += 4;
-          } else if (raw.substr(i, 7) == "${HOME}") {
-            out->append(Home());
-            i += 6;
-          } else {
-            return Status::InvalidArgument("only $HOME may be expanded in a value");
-          }
+          Status s = ExpandVariable(raw, &i, out);
+          if (!s.ok()) return s;
         } else {
-          out->push_back(raw[i]);
+          out->push_back(raw[i++]);
         }
       }
       ++i;
@@ -62,15 +68,8 @@ Status Unquote(std::string_view raw, std::string* out) {
       out->append(Home());
       ++i;
     } else if (c == '$') {
-      if (raw.substr(i, 5) == "$HOME") {
-        out->append(Home());
-        i += 5;
-      } else if (raw.substr(i, 7) == "${HOME}") {
-        out->append(Home());
-        i += 7;
-      } else {
-        return Status::InvalidArgument("only $HOME may be expanded in a value");
-      }
+      Status s = ExpandVariable(raw, &i, out);
+      if (!s.ok()) return s;
     } else if (c == '`' || c == '\\') {
       return Status::InvalidArgument(std::string("'") + c + "' is not allowed in a value");
     } else {

@@ -82,18 +82,23 @@ Status Nemesis::Apply(Command command, const std::vector<int>& nodes, uint64_t t
   return Status::OK();
 }
 
-Status Nemesis::Crash(const std::string& spec, std::vector<int>* chosen) {
+Status Nemesis::HitRunning(const std::string& spec, Command command, const std::string& verb,
+                           std::set<int>* applied, std::vector<int>* chosen) {
   std::map<int, std::string> states;
   Status s = States(&states);
   if (!s.ok()) return s;
   std::vector<int> nodes = Choose(spec, InState(states, "running"));
   if (chosen) *chosen = nodes;
   if (nodes.empty()) return Status::InvalidArgument("no running node matches '" + spec + "'");
-  log_("crash " + NodeNames(nodes));
-  Record("nemesis_crash", nodes);
-  s = Apply(Command::kRm, nodes, 0);
-  if (s.ok()) crashed_.insert(nodes.begin(), nodes.end());
+  log_(verb + " " + NodeNames(nodes));
+  Record("nemesis_" + verb, nodes);
+  s = Apply(command, nodes, 0);
+  if (s.ok()) applied->insert(nodes.begin(), nodes.end());
   return s;
+}
+
+Status Nemesis::Crash(const std::string& spec, std::vector<int>* chosen) {
+  return HitRunning(spec, Command::kRm, "crash", &crashed_, chosen);
 }
 
 Status Nemesis::Restart(const std::string& spec, uint64_t timeout_ms) {
@@ -112,17 +117,7 @@ Status Nemesis::Restart(const std::string& spec, uint64_t timeout_ms) {
 }
 
 Status Nemesis::Pause(const std::string& spec, std::vector<int>* chosen) {
-  std::map<int, std::string> states;
-  Status s = States(&states);
-  if (!s.ok()) return s;
-  std::vector<int> nodes = Choose(spec, InState(states, "running"));
-  if (chosen) *chosen = nodes;
-  if (nodes.empty()) return Status::InvalidArgument("no running node matches '" + spec + "'");
-  log_("pause " + NodeNames(nodes));
-  Record("nemesis_pause", nodes);
-  s = Apply(Command::kPause, nodes, 0);
-  if (s.ok()) paused_.insert(nodes.begin(), nodes.end());
-  return s;
+  return HitRunning(spec, Command::kPause, "pause", &paused_, chosen);
 }
 
 Status Nemesis::Resume(const std::string& spec) {

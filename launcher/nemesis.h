@@ -40,6 +40,9 @@ class Nemesis {
   // Nodes by state, from ssid.
   Status States(std::map<int, std::string>* states);
   std::vector<int> InState(const std::map<int, std::string>& states, const std::string& state);
+  // Applies command to the running nodes spec chooses and remembers them.
+  Status HitRunning(const std::string& spec, Command command, const std::string& verb,
+                    std::set<int>* applied, std::vector<int>* chosen);
   Status Apply(Command command, const std::vector<int>& nodes, uint64_t timeout_ms);
   void Record(const std::string& event, const std::vector<int>& nodes);
 

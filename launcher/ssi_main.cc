@@ -153,32 +153,9 @@ int CmdAdd(const Context& ctx, const std::vector<std::string>& args) {
   return failed ? kExitFailure : rc;
 }
 
-int CmdRm(const Context& ctx, const std::vector<std::string>& args) {
-  const char* usage = "ssi-rm [--cluster NAME] N...";
-  po::options_description options("ssi-rm options");
-  po::variables_map vm;
-  std::vector<std::string> positional;
-  if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
-  if (positional.empty()) return Error(ctx, std::string("which nodes? (usage: ") + usage + ")", kExitUsage);
-  ClusterSetup setup;
-  LoadClusterSetup(Env::Default(), &setup);  // only max_nodes matters here
-  NodeList list = ParseNodeList(positional, setup.config.max_nodes);
-  for (const auto& e : list.errors) Error(ctx, e);
-  bool failed = !list.errors.empty();
-  if (list.nodes.empty()) return kExitFailure;
-  Request request;
-  request.cmd = Command::kRm;
-  request.nodes = list.nodes;
-  nlohmann::json result;
-  Status s = CallSupervisor(ctx.paths, request, [&](const nlohmann::json& m) {
-    PrintNodeProgress(ctx, m, &failed);
-  }, &result);
-  if (!s.ok()) return Error(ctx, s.message());
-  return failed || !result.value("ok", false) ? kExitFailure : kExitOk;
-}
-
-// ssi-pause / ssi-resume: freeze and thaw whole guests (mconsole stop/go).
-int CmdPauseResume(const Context& ctx, const std::vector<std::string>& args, Command cmd) {
+// ssi-rm, ssi-pause, ssi-resume: one request for a list of nodes, with a
+// line per node that failed.
+int RunNodeCommand(const Context& ctx, const std::vector<std::string>& args, Command cmd) {
   std::string usage = ctx.program + " [--cluster NAME] N...";
   po::options_description options(ctx.program + " options");
   po::variables_map vm;
@@ -186,7 +163,7 @@ int CmdPauseResume(const Context& ctx, const std::vector<std::string>& args, Com
   if (!ParseArgs(ctx, args, options, usage.c_str(), &vm, &positional)) return kExitUsage;
   if (positional.empty()) return Error(ctx, "which nodes? (usage: " + usage + ")", kExitUsage);
   ClusterSetup setup;
-  LoadClusterSetup(Env::Default(), &setup);
+  LoadClusterSetup(Env::Default(), &setup);  // only max_nodes matters here
   NodeList list = ParseNodeList(positional, setup.config.max_nodes);
   for (const auto& e : list.errors) Error(ctx, e);
   bool failed = !list.errors.empty();
@@ -202,12 +179,17 @@ int CmdPauseResume(const Context& ctx, const std::vector<std::string>& args, Com
   return failed || !result.value("ok", false) ? kExitFailure : kExitOk;
 }
 
+int CmdRm(const Context& ctx, const std::vector<std::string>& args) {
+  return RunNodeCommand(ctx, args, Command::kRm);
+}
+
+// ssi-pause / ssi-resume: freeze and thaw whole guests (mconsole stop/go).
 int CmdPause(const Context& ctx, const std::vector<std::string>& args) {
-  return CmdPauseResume(ctx, args, Command::kPause);
+  return RunNodeCommand(ctx, args, Command::kPause);
 }
 
 int CmdResume(const Context& ctx, const std::vector<std::string>& args) {
-  return CmdPauseResume(ctx, args, Command::kResume);
+  return RunNodeCommand(ctx, args, Command::kResume);
 }
 
 int CmdStop(const Context& ctx, const std::vector<std::string>& args) {
