@@ -1,7 +1,8 @@
 #!/bin/sh
 # Builds the default node root image without root privileges: busybox-static,
-# our static guest binaries and the files under rootfs/, packed into ext4 by
-# mke2fs -d (which needs no mount and no loop device).
+# our static guest binaries (and kernel modules, *.ko) from GUEST_BIN_DIR and
+# the files under rootfs/, packed into ext4 by mke2fs -d (which needs no
+# mount and no loop device).
 # Usage: mkroot.sh OUTPUT.img GUEST_BIN_DIR [SIZE_MIB]
 set -eu
 out=${1:?usage: mkroot.sh OUTPUT.img GUEST_BIN_DIR [SIZE_MIB]}
@@ -35,8 +36,12 @@ for applet in $("$busybox" --list-full); do
   [ -e "$applet" ] || ln -s /bin/busybox "$applet"
 done
 cp -R "$here/rootfs/." .
-for binary in "$guest_bin"/*; do
-  install -m 0755 "$binary" "sbin/$(basename "$binary")"
+mkdir -p lib/modules
+for file in "$guest_bin"/*; do
+  case "$file" in
+    *.ko) install -m 0644 "$file" "lib/modules/$(basename "$file")" ;;
+    *) install -m 0755 "$file" "sbin/$(basename "$file")" ;;
+  esac
 done
 chmod 0755 etc/init.d/rcS
 
