@@ -46,7 +46,8 @@ done
 chmod 0755 etc/init.d/rcS
 
 rm -f "$out.tmp"
-"$mke2fs" -q -t ext4 -L ssiroot -E root_owner=0:0 -d "$staging" "$out.tmp" "${size_mib}M"
+# 4 KiB blocks: vhost-user disks have a 4096-byte logical block size.
+"$mke2fs" -q -t ext4 -b 4096 -L ssiroot -E root_owner=0:0 -d "$staging" "$out.tmp" "${size_mib}M"
 mv "$out.tmp" "$out"
 trap 'rm -rf "$staging"' EXIT
 echo "mkroot: built $out (${size_mib} MiB ext4)"
