@@ -61,6 +61,15 @@ class Env {
   virtual uint64_t NowMicros() = 0;
   // Monotonic clock, for timeouts and intervals.
   virtual uint64_t MonotonicMicros() = 0;
+  // Takes an exclusive lock on the byte at offset of path (created if
+  // missing). It is an open-file-description lock, so it also excludes other
+  // holders in this process: one lock file can carry many independent locks
+  // (a store's metadata, each VDI, each extent). With wait it blocks until
+  // free; otherwise Busy if held elsewhere.
+  virtual Status LockFileRange(const std::string& path, uint64_t offset, bool wait,
+                               std::unique_ptr<FileLock>* lock) {
+    return Status::NotSupported("byte-range locks are not supported by this Env");
+  }
 };
 
 }  // namespace ssiuml

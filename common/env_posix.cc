@@ -223,6 +223,29 @@ class PosixEnv final : public Env {
     return Status::OK();
   }
 
+  Status LockFileRange(const std::string& path, uint64_t offset, bool wait,
+                       std::unique_ptr<FileLock>* lock) override {
+    int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) return Status::FromErrno("open " + path, errno);
+    struct flock fl = {};
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = static_cast<off_t>(offset);
+    fl.l_len = 1;
+    int r;
+    do {
+      r = ::fcntl(fd, wait ? F_OFD_SETLKW : F_OFD_SETLK, &fl);
+    } while (r != 0 && errno == EINTR);
+    if (r != 0) {
+      int err = errno;
+      ::close(fd);
+      if (err == EAGAIN || err == EACCES) return Status::Busy(path + " is locked by another holder");
+      return Status::FromErrno("lock " + path, err);
+    }
+    *lock = std::make_unique<PosixFileLock>(fd);
+    return Status::OK();
+  }
+
   uint64_t NowMicros() override { return ClockMicros(CLOCK_REALTIME); }
   uint64_t MonotonicMicros() override { return ClockMicros(CLOCK_MONOTONIC); }
 };

@@ -1,0 +1,229 @@
+#include "cow/fault_env.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace ssiuml::plx {
+
+class MemFile final : public RandomRWFile {
+ public:
+  MemFile(FaultEnv* env, std::shared_ptr<FaultEnv::Data> data, bool writable)
+      : env_(env), data_(std::move(data)), writable_(writable) {}
+
+  Status Read(uint64_t offset, size_t n, char* buf, size_t* got) override {
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    const std::string& c = data_->current;
+    *got = offset >= c.size() ? 0 : std::min<uint64_t>(n, c.size() - offset);
+    if (*got > 0) std::memcpy(buf, c.data() + offset, *got);
+    return Status::OK();
+  }
+
+  Status Write(uint64_t offset, std::string_view bytes) override {
+    if (!writable_) return Status::IOError("write to a read-only file");
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    Status s = env_->Tick();
+    if (!s.ok()) return s;
+    std::string& c = data_->current;
+    if (c.size() < offset + bytes.size()) c.resize(offset + bytes.size(), '\0');
+    std::memcpy(c.data() + offset, bytes.data(), bytes.size());
+    data_->unsynced.push_back({false, offset, std::string(bytes)});
+    return Status::OK();
+  }
+
+  Status Sync() override {
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    Status s = env_->Tick();
+    if (!s.ok()) return s;
+    data_->synced = data_->current;
+    data_->unsynced.clear();
+    return Status::OK();
+  }
+
+  Status Size(uint64_t* size) override {
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    *size = data_->current.size();
+    return Status::OK();
+  }
+
+  Status Truncate(uint64_t size) override {
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    Status s = env_->Tick();
+    if (!s.ok()) return s;
+    data_->current.resize(size, '\0');
+    data_->unsynced.push_back({true, size, ""});
+    return Status::OK();
+  }
+
+ private:
+  FaultEnv* env_;
+  std::shared_ptr<FaultEnv::Data> data_;
+  bool writable_;
+};
+
+namespace {
+
+class MemLock final : public FileLock {
+ public:
+  MemLock(std::mutex* mu, std::condition_variable* cv, std::set<std::pair<std::string, uint64_t>>* locks,
+          std::pair<std::string, uint64_t> key)
+      : mu_(mu), cv_(cv), locks_(locks), key_(std::move(key)) {}
+  ~MemLock() override {
+    std::lock_guard<std::mutex> lock(*mu_);
+    locks_->erase(key_);
+    cv_->notify_all();
+  }
+
+ private:
+  std::mutex* mu_;
+  std::condition_variable* cv_;
+  std::set<std::pair<std::string, uint64_t>>* locks_;
+  std::pair<std::string, uint64_t> key_;
+};
+
+}  // namespace
+
+void FaultEnv::FailAt(uint64_t n, Fault fault) {
+  std::lock_guard<std::mutex> lock(mu_);
+  fail_at_ = n;
+  fault_ = fault;
+}
+
+uint64_t FaultEnv::ops() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return ops_;
+}
+
+Status FaultEnv::Tick() {
+  ++ops_;
+  if (dead_) return Status::IOError("injected fault: device gone");
+  if (fault_ != Fault::kNone && ops_ == fail_at_) {
+    if (fault_ == Fault::kDie) dead_ = true;
+    return Status::IOError("injected fault at op " + std::to_string(ops_));
+  }
+  return Status::OK();
+}
+
+void FaultEnv::Crash(std::mt19937_64* rng) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [path, d] : files_) {
+    std::string c = d->synced;
+    for (const Data::Op& op : d->unsynced) {
+      if (op.truncate) {
+        c.resize(op.offset, '\0');
+        continue;
+      }
+      int choice = static_cast<int>((*rng)() % 4);  // lost, landed, or torn
+      if (choice == 0) continue;
+      size_t n = op.bytes.size();
+      if (choice == 3 && n > 512) n = ((*rng)() % (n / 512)) * 512;
+      if (c.size() < op.offset + n) c.resize(op.offset + n, '\0');
+      std::memcpy(c.data() + op.offset, op.bytes.data(), n);
+    }
+    d->current = d->synced = c;
+    d->unsynced.clear();
+  }
+  locks_.clear();
+  fault_ = Fault::kNone;
+  dead_ = false;
+}
+
+std::string* FaultEnv::Contents(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  return it == files_.end() ? nullptr : &it->second->current;
+}
+
+Status FaultEnv::OpenRandomRW(const std::string& path, bool create, std::unique_ptr<RandomRWFile>* file) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  if (it == files_.end()) {
+    if (!create) return Status::NotFound("open " + path + ": No such file or directory");
+    it = files_.emplace(path, std::make_shared<Data>()).first;
+  }
+  *file = std::make_unique<MemFile>(this, it->second, true);
+  return Status::OK();
+}
+
+Status FaultEnv::OpenRandomRead(const std::string& path, std::unique_ptr<RandomRWFile>* file) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  if (it == files_.end()) return Status::NotFound("open " + path + ": No such file or directory");
+  *file = std::make_unique<MemFile>(this, it->second, false);
+  return Status::OK();
+}
+
+Status FaultEnv::ReadFileToString(const std::string& path, std::string* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(path);
+  if (it == files_.end()) return Status::NotFound("open " + path);
+  *out = it->second->current;
+  return Status::OK();
+}
+
+Status FaultEnv::WriteFileAtomic(const std::string& path, std::string_view data) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto d = std::make_shared<Data>();
+  d->current = d->synced = std::string(data);
+  files_[path] = d;
+  return Status::OK();
+}
+
+Status FaultEnv::AppendToFile(const std::string& path, std::string_view data) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& d = files_[path];
+  if (!d) d = std::make_shared<Data>();
+  d->current.append(data);
+  return Status::OK();
+}
+
+bool FaultEnv::FileExists(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return files_.count(path) != 0;
+}
+
+Status FaultEnv::RemoveFile(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return files_.erase(path) != 0 ? Status::OK() : Status::NotFound("unlink " + path);
+}
+
+Status FaultEnv::RemoveTree(const std::string& path) {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::erase_if(files_, [&](const auto& kv) { return kv.first.rfind(path, 0) == 0; });
+  return Status::OK();
+}
+
+Status FaultEnv::RenameFile(const std::string& from, const std::string& to) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = files_.find(from);
+  if (it == files_.end()) return Status::NotFound("rename " + from);
+  files_[to] = it->second;
+  files_.erase(from);
+  return Status::OK();
+}
+
+Status FaultEnv::CreateDirs(const std::string&, uint32_t) { return Status::OK(); }
+
+Status FaultEnv::GetChildren(const std::string&, std::vector<std::string>* names) {
+  names->clear();
+  return Status::NotSupported("FaultEnv has no directories");
+}
+
+Status FaultEnv::SyncDir(const std::string&) { return Status::OK(); }
+
+Status FaultEnv::LockFile(const std::string& path, std::unique_ptr<FileLock>* lock) {
+  return LockFileRange(path, ~uint64_t{0}, false, lock);
+}
+
+Status FaultEnv::LockFileRange(const std::string& path, uint64_t offset, bool wait,
+                               std::unique_ptr<FileLock>* lock) {
+  std::unique_lock<std::mutex> guard(mu_);
+  auto key = std::make_pair(path, offset);
+  while (!locks_.insert(key).second) {
+    if (!wait) return Status::Busy(path + " is locked by another holder");
+    unlocked_.wait(guard);
+  }
+  *lock = std::make_unique<MemLock>(&mu_, &unlocked_, &locks_, key);
+  return Status::OK();
+}
+
+}  // namespace ssiuml::plx

@@ -1,0 +1,18 @@
+# plxd: VDIs served as vhost-user-blk devices (included by cow/CMakeLists.txt).
+add_library(vhost_blk STATIC
+  file_block_device.cc
+  guest_memory.cc
+  vhost_blk_server.cc
+  vhost_user.cc
+  virtio_blk.cc
+  virtqueue.cc
+)
+target_link_libraries(vhost_blk PUBLIC ssiuml_common)
+
+add_executable(plxd plxd_main.cc vdi_block_device.cc)
+target_link_libraries(plxd PRIVATE vhost_blk plx Boost::program_options)
+install(TARGETS plxd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+ssiuml_unit_tests(plxd_tests vhost_blk_server_test.cc)
+target_link_libraries(plxd_tests PRIVATE vhost_blk)
+ssiuml_fuzz_target(virtqueue vhost_blk)

@@ -1,0 +1,249 @@
+// plxd: serves VDIs of a plx store to UML nodes as vhost-user-blk devices,
+// one unix socket per node, many nodes per daemon, all on one event loop.
+// A control socket (JSON lines, documented in cow/PLXD.md) creates clones,
+// deletes, opens, closes, lists, snapshots (live) and reports per-VDI
+// statistics. With --file it serves one raw image instead
+// (the protocol tests and benchmarks use that).
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/program_options.hpp>
+#include <cstdio>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "common/event_loop.h"
+#include "common/log.h"
+#include "common/mgmt_frame.h"
+#include "common/unix_socket.h"
+#include "cow/plx.h"
+#include "cow/vdi_block_device.h"
+#include "cow/vhost_blk_server.h"
+
+namespace po = boost::program_options;
+using namespace ssiuml;
+
+namespace {
+
+constexpr int kProtocolVersion = 1;
+
+class Daemon {
+ public:
+  Daemon(EventLoop* loop, std::unique_ptr<plx::Store> store) : loop_(loop), store_(std::move(store)) {}
+
+  Status ServeFile(const std::string& image, const std::string& socket) {
+    std::unique_ptr<BlockDevice> device;
+    Status s = OpenFileBlockDevice(image, false, &device);
+    if (!s.ok()) return s;
+    return Serve(image, std::move(device), socket);
+  }
+
+  Status ListenControl(const std::string& path) {
+    Status s = ListenUnix(path, &control_);
+    if (s.ok()) loop_->Watch(control_.get(), EPOLLIN, [this](uint32_t) { AcceptControl(); });
+    return s;
+  }
+
+ private:
+  struct Client {
+    UniqueFd fd;
+    mgmt::LineSplitter lines;
+  };
+
+  Status Serve(const std::string& name, std::unique_ptr<BlockDevice> device, const std::string& socket) {
+    if (servers_.count(name) != 0) return Status::Busy(name + " is already served");
+    auto server = std::make_unique<vhost::VhostBlkServer>(loop_, socket, std::move(device));
+    Status s = server->Listen();
+    if (!s.ok()) return s;
+    spdlog::info("serving {} at {}", name, socket);
+    servers_[name] = std::move(server);
+    return Status::OK();
+  }
+
+  void AcceptControl() {
+    int fd = ::accept4(control_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    auto client = std::make_shared<Client>();
+    client->fd.Reset(fd);
+    clients_[fd] = client;
+    loop_->Watch(fd, EPOLLIN, [this, fd](uint32_t) { ReadControl(fd); });
+  }
+
+  void ReadControl(int fd) {
+    auto it = clients_.find(fd);
+    if (it == clients_.end()) return;
+    std::shared_ptr<Client> client = it->second;
+    char buf[4096];
+    bool open = true;
+    for (;;) {
+      ssize_t n = ::read(fd, buf, sizeof buf);
+      if (n > 0) {
+        client->lines.Feed(std::string_view(buf, static_cast<size_t>(n)));
+        continue;
+      }
+      if (n < 0 && errno == EINTR) continue;
+      if (n == 0 || errno != EAGAIN) open = false;
+      break;
+    }
+    std::string line;
+    while (client->lines.Next(&line)) {
+      std::string reply = Execute(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+      (void)WriteAllFd(fd, reply);  // replies are small; a full socket drops the client below
+    }
+    if (!open || client->lines.dropped_lines() > 0) {
+      loop_->Unwatch(fd);
+      clients_.erase(fd);
+    }
+  }
+
+  nlohmann::json Execute(const std::string& line) {
+    nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
+    auto fail = [](const std::string& error) {
+      return nlohmann::json{{"v", kProtocolVersion}, {"ok", false}, {"error", error}};
+    };
+    if (!req.is_object() || req.value("v", 0) != kProtocolVersion || !req.contains("cmd") ||
+        !req["cmd"].is_string())
+      return fail("expected {\"v\":1,\"cmd\":...}");
+    std::string cmd = req["cmd"];
+    std::string vdi = req.contains("vdi") && req["vdi"].is_string() ? req["vdi"].get<std::string>() : "";
+    nlohmann::json ok = {{"v", kProtocolVersion}, {"ok", true}};
+    if (cmd == "list" || cmd == "stats") {
+      nlohmann::json vdis = nlohmann::json::array();
+      for (const auto& [name, server] : servers_) {
+        const vhost::BlkStats& st = server->stats();
+        nlohmann::json v = {{"vdi", name}, {"socket", server->socket_path()}, {"connected", server->connected()}};
+        if (cmd == "stats")
+          v["stats"] = {{"reads", st.reads},       {"writes", st.writes},   {"flushes", st.flushes},
+                        {"bytes_read", st.bytes_read}, {"bytes_written", st.bytes_written},
+                        {"errors", st.errors},     {"unsupported", st.unsupported},
+                        {"refused", st.refused_chains}};
+        vdis.push_back(v);
+      }
+      ok["vdis"] = vdis;
+      return ok;
+    }
+    if (cmd == "vdis") {
+      if (!store_) return fail("plxd serves no store");
+      std::vector<plx::VdiInfo> infos;
+      Status s = store_->ListVdis(&infos);
+      if (!s.ok()) return fail(s.message());
+      nlohmann::json names = nlohmann::json::array();
+      for (const auto& info : infos) names.push_back(info.name);
+      ok["vdis"] = names;
+      return ok;
+    }
+    if (vdi.empty()) return fail(cmd + " needs \"vdi\"");
+    // Store changes go through plxd, the one process that has the store open.
+    if (cmd == "create" || cmd == "delete") {
+      if (!store_) return fail("plxd serves no store");
+      if (servers_.count(vdi) != 0) return fail(vdi + " is being served; close it first");
+      std::string from = req.contains("from") && req["from"].is_string() ? req["from"].get<std::string>() : "";
+      Status s = cmd == "create" ? store_->CreateVdi(vdi, 0, from) : store_->Delete(vdi);
+      return s.ok() ? ok : fail(s.message());
+    }
+    if (cmd == "open") {
+      if (!store_) return fail("plxd serves no store");
+      if (!req.contains("socket") || !req["socket"].is_string()) return fail("open needs \"socket\"");
+      std::shared_ptr<plx::Vdi> handle;
+      Status s = store_->OpenVdi(vdi, &handle);
+      if (s.ok()) s = Serve(vdi, NewVdiBlockDevice(std::move(handle)), req["socket"].get<std::string>());
+      return s.ok() ? ok : fail(s.message());
+    }
+    auto it = servers_.find(vdi);
+    if (it == servers_.end()) return fail(vdi + " is not served");
+    if (cmd == "close") {
+      servers_.erase(it);
+      return ok;
+    }
+    if (cmd == "snapshot") {
+      if (!store_) return fail("plxd serves no store");
+      std::shared_ptr<plx::Vdi> handle;
+      plx::SnapshotInfo info;
+      // Requests run one at a time on this loop, so between two of them the
+      // VDI is quiescent: the snapshot needs no pause the guest could see.
+      Status s = store_->OpenVdi(vdi, &handle);
+      if (s.ok()) s = handle->Snapshot(req.value("name", std::string()), &info);
+      if (!s.ok()) return fail(s.message());
+      ok["snapshot"] = {{"id", info.id}, {"name", info.name}};
+      return ok;
+    }
+    return fail("unknown command " + cmd);
+  }
+
+  EventLoop* loop_;
+  std::unique_ptr<plx::Store> store_;
+  UniqueFd control_;
+  std::map<std::string, std::unique_ptr<vhost::VhostBlkServer>> servers_;
+  std::map<int, std::shared_ptr<Client>> clients_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string store_path, control, file, socket, log_file;
+  bool verbose = false, stdin_eof = false;
+  po::options_description options("plxd options");
+  options.add_options()("store", po::value(&store_path), "plx store whose VDIs to serve")(
+      "control", po::value(&control), "control socket (JSON lines)")(
+      "file", po::value(&file), "serve this raw image instead of a store")(
+      "socket", po::value(&socket), "vhost-user socket for --file")(
+      "log", po::value(&log_file), "log file (default stderr)")(
+      "exit-on-stdin-eof", po::bool_switch(&stdin_eof), "exit when stdin closes (supervised)")(
+      "verbose,v", po::bool_switch(&verbose), "debug logging")("help,h", "this help");
+  po::variables_map vm;
+  try {
+    po::store(po::parse_command_line(argc, argv, options), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::fprintf(stderr, "plxd: %s\n", e.what());
+    return 2;
+  }
+  if (vm.count("help")) {
+    std::cout << "usage: plxd --store STORE --control SOCK | plxd --file IMAGE --socket SOCK\n" << options;
+    return 0;
+  }
+  if (store_path.empty() == file.empty() || (!file.empty() && socket.empty()) ||
+      (!store_path.empty() && control.empty())) {
+    std::fprintf(stderr, "plxd: give --store STORE --control SOCK, or --file IMAGE --socket SOCK\n");
+    return 2;
+  }
+  SetupLogging("plxd", verbose, log_file);
+  ::signal(SIGPIPE, SIG_IGN);
+  std::unique_ptr<plx::Store> store;
+  if (!store_path.empty()) {
+    Status s = plx::Store::Open(store_path, plx::StoreOptions(), &store);
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+  }
+  EventLoop loop;
+  Status s = loop.Init();
+  Daemon daemon(&loop, std::move(store));
+  if (s.ok() && !file.empty()) s = daemon.ServeFile(file, socket);
+  if (s.ok() && !control.empty()) s = daemon.ListenControl(control);
+  if (!s.ok()) {
+    spdlog::error("{}", s.message());
+    return 1;
+  }
+  sigset_t signals;
+  sigemptyset(&signals);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
+  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
+  UniqueFd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
+  loop.Watch(signal_fd.get(), EPOLLIN, [&](uint32_t) { loop.Quit(); });
+  if (stdin_eof)
+    loop.Watch(0, EPOLLIN | EPOLLHUP, [&](uint32_t) {
+      char c;
+      if (::read(0, &c, 1) <= 0) loop.Quit();
+    });
+  loop.Run();
+  if (!control.empty()) ::unlink(control.c_str());
+  spdlog::info("plxd exiting");
+  return 0;
+}
