@@ -12,7 +12,8 @@ export PATH="$bin:$PATH"
 unset XDG_RUNTIME_DIR
 work=$(mktemp -d /tmp/ssib.XXXXXX)
 export HOME=$work SSIUML_CONF=$work/ssiuml.conf
-: > "$SSIUML_CONF"
+# The peer boots linux.uml on ubd overlays; ssi-start does the same here.
+echo "DISK=ubd" > "$SSIUML_CONF"
 cleanup() {
   ssi-stop --cluster bench >/dev/null 2>&1 || true
   pkill -9 -f "$work" 2>/dev/null || true

@@ -32,6 +32,11 @@ struct ClusterPaths {
   std::string Overlay(int node) const {
     return DiskDir() + "/node" + std::to_string(node) + ".cow";
   }
+  // DISK=plx: one store holds the root and every node's disk.
+  std::string Store() const { return DiskDir() + "/cluster.plx"; }
+  std::string StoreRootStamp() const { return DiskDir() + "/root.stamp"; }
+  std::string PlxdControl() const { return run + "/disk/plxd.ctl"; }
+  std::string DiskSocket(int node) const { return run + "/disk/node" + std::to_string(node) + ".sock"; }
   std::string Umid(int node) const { return name + "-n" + std::to_string(node); }
   std::string MconsoleSocket(int node) const { return UmlDir() + "/" + Umid(node) + "/mconsole"; }
 };

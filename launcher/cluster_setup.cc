@@ -1,5 +1,7 @@
 #include "launcher/cluster_setup.h"
 
+#include <unistd.h>
+
 #include <filesystem>
 
 #include "launcher/spawner.h"
@@ -7,6 +9,7 @@
 namespace ssiuml {
 
 std::string DefaultRootImage() { return ExecutableDir() + "/../share/ssiuml/root.img"; }
+std::string DefaultInitrd() { return ExecutableDir() + "/../share/ssiuml/initrd.gz"; }
 
 Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
   bool explicit_path = false;
@@ -14,9 +17,6 @@ Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
   Status s = LoadConfig(env, setup->config_path, explicit_path, &setup->config);
   if (!s.ok()) return s;
   const Config& c = setup->config;
-  if (c.disk == DiskKind::kPlx)
-    return Status::NotSupported("DISK=plx needs plxd, which this build does not have yet; set "
-                                "DISK=ubd in " + setup->config_path);
   s = FindProgram(c.kernel, &setup->kernel);
   if (!s.ok())
     return Status::NotFound("KERNEL " + c.kernel + " not found: apt-get install user-mode-linux, "
@@ -31,6 +31,17 @@ Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
     if (!file.empty() && !std::filesystem::is_regular_file(file, ec))
       return Status::NotFound(std::string(key) + " " + file + " does not exist; fix or remove it in " +
                               setup->config_path);
+  setup->initrd = c.initrd;
+  if (c.disk == DiskKind::kPlx) {
+    if (setup->initrd.empty()) setup->initrd = DefaultInitrd();
+    if (!std::filesystem::is_regular_file(setup->initrd, ec))
+      return Status::NotFound("DISK=plx needs the node initramfs at " + setup->initrd +
+                              ": run `make`, set INITRD, or set DISK=ubd in " + setup->config_path);
+    for (const char* tool : {"plx", "plxd"})
+      if (::access((ExecutableDir() + "/" + tool).c_str(), X_OK) != 0)
+        return Status::NotFound(std::string("DISK=plx needs ") + tool + " beside ssid in " + ExecutableDir() +
+                                "; run `make`, or set DISK=ubd in " + setup->config_path);
+  }
   return Status::OK();
 }
 

@@ -15,11 +15,13 @@ struct ClusterSetup {
   std::string config_path;
   std::string kernel;  // absolute path of the UML binary
   std::string root;    // absolute path of the shared root image
+  std::string initrd;  // INITRD, or for DISK=plx the built initramfs
 };
 
 // Loads the config file ($SSIUML_CONF or ~/.ssiuml/ssiuml.conf) and resolves it.
 Status LoadClusterSetup(Env* env, ClusterSetup* setup);
-// Where the build or install put the default root image.
+// Where the build or install put the default root image and initramfs.
 std::string DefaultRootImage();
+std::string DefaultInitrd();
 
 }  // namespace ssiuml

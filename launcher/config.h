@@ -23,7 +23,7 @@ struct Config {
   int nodes = 3;                     // ssi-start's default node count
   int max_nodes = 64;                // highest node number accepted
   std::string subnet = "10.77.0";    // first three octets of the /24
-  DiskKind disk = DiskKind::kUbd;
+  DiskKind disk = DiskKind::kPlx;
 };
 
 // Parses text; errors read "FILE:LINE: what is wrong".

@@ -19,7 +19,7 @@ TEST_CASE("defaults hold for an empty file") {
   CHECK(c.nodes == 3);
   CHECK(c.max_nodes == 64);
   CHECK(c.subnet == "10.77.0");
-  CHECK(c.disk == DiskKind::kUbd);
+  CHECK(c.disk == DiskKind::kPlx);
 }
 
 TEST_CASE("every key, quoting, comments and export") {
@@ -37,7 +37,7 @@ TEST_CASE("every key, quoting, comments and export") {
       "NODES=5\n"
       "MAX_NODES=100\n"
       "SUBNET=10.9.8.0/24\n"
-      "DISK=plx\n",
+      "DISK=ubd\n",
       &c);
   REQUIRE(s.ok());
   CHECK(c.kernel == "/opt/uml/linux");
@@ -49,7 +49,7 @@ TEST_CASE("every key, quoting, comments and export") {
   CHECK(c.nodes == 5);
   CHECK(c.max_nodes == 100);
   CHECK(c.subnet == "10.9.8");
-  CHECK(c.disk == DiskKind::kPlx);
+  CHECK(c.disk == DiskKind::kUbd);
 }
 
 TEST_CASE("bad config lines name the file and line") {

@@ -11,6 +11,7 @@
 
 #include "common/mgmt_frame.h"
 #include "launcher/mconsole.h"
+#include "launcher/plx_store.h"
 #include "launcher/spawner.h"
 #include "launcher/stale_run.h"
 #include "launcher/ubd_overlay.h"
@@ -22,7 +23,7 @@ namespace {
 constexpr uint64_t kSyncTimeoutMs = 3000;
 constexpr uint64_t kHaltGraceMs = 4000;
 constexpr uint64_t kTermGraceMs = 3000;
-constexpr uint64_t kSwitchGraceMs = 2000;
+constexpr uint64_t kDaemonGraceMs = 2000;
 
 std::string Seconds(uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
 
@@ -56,6 +57,7 @@ Supervisor::~Supervisor() = default;
 
 Status Supervisor::Start() {
   Status s = StartSwitch();
+  if (s.ok()) s = StartDiskServer();
   if (s.ok()) s = server_.Listen(paths_.SupervisorSocket());
   if (!s.ok()) return s;
   events_.Append("cluster_started", {{"pid", ::getpid()}});
@@ -69,31 +71,46 @@ Status Supervisor::StartSwitch() {
     return Status::OK();
   }
   switch_vnl_ = paths_.SwitchDir();
-  int pipe_fds[2];
-  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::FromErrno("pipe", errno);
-  UniqueFd read_end(pipe_fds[0]);
-  switch_stdin_.Reset(pipe_fds[1]);
-  UniqueFd log(::open((paths_.LogDir() + "/switch.log").c_str(),
-                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  SpawnSpec spec;
-  spec.argv = {"vde_switch", "--sock", switch_vnl_, "--dirmode", "0700", "--mode", "0600"};
-  const char* path = std::getenv("PATH");
-  spec.env = {std::string("PATH=") + (path ? path : "/usr/bin:/bin")};
-  spec.stdin_fd = read_end.get();
-  spec.stdout_fd = log.get();
-  Status s = Spawn(spec, &switch_pid_);
-  if (!s.ok())
+  // Nodes that boot before the switch listens come up with a dead eth0.
+  Status s = switch_.Start(env_, paths_, {"vde_switch", "--sock", switch_vnl_, "--dirmode", "0700", "--mode", "0600"},
+                           paths_.LogDir() + "/switch.log", switch_vnl_ + "/ctl");
+  if (!s.ok() && !switch_.running())
     return Status::NotFound("cannot start vde_switch (" + s.message() +
                             "): apt-get install vde2, or set CIDEV to an existing switch");
-  RecordProcessGroup(env_, paths_, "switch", switch_pid_);
-  // Nodes that boot before the switch listens come up with a dead eth0.
-  for (int i = 0; i < 300 && !env_->FileExists(switch_vnl_ + "/ctl"); ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  if (!env_->FileExists(switch_vnl_ + "/ctl"))
-    return Status::IOError("vde_switch did not create " + switch_vnl_ + "/ctl; see " +
-                           paths_.LogDir() + "/switch.log");
-  spdlog::info("switch vde_switch pid {} at {}", switch_pid_, switch_vnl_);
-  return Status::OK();
+  if (s.ok()) spdlog::info("switch vde_switch pid {} at {}", switch_.pid(), switch_vnl_);
+  return s;
+}
+
+Status Supervisor::StartDiskServer() {
+  if (setup_.config.disk != DiskKind::kPlx) return Status::OK();
+  Status s = PrepareStore(env_, paths_, setup_.root, &base_snapshot_);
+  if (s.ok()) s = env_->CreateDirs(paths_.run + "/disk", 0700);
+  if (s.ok())
+    s = plxd_.Start(env_, paths_,
+                    {ExecutableDir() + "/plxd", "--store", paths_.Store(), "--control", paths_.PlxdControl(),
+                     "--exit-on-stdin-eof"},
+                    paths_.LogDir() + "/plxd.log", paths_.PlxdControl());
+  if (s.ok()) spdlog::info("plxd pid {} serves {}; nodes clone {}", plxd_.pid(), paths_.Store(), base_snapshot_);
+  return s;
+}
+
+// The node's VDI: cloned from the root snapshot unless it exists (--fresh
+// clones anew), then served at the node's socket.
+Status Supervisor::ServeNodeDisk(int number, bool fresh, std::string* socket) {
+  std::string vdi = "node" + std::to_string(number);
+  nlohmann::json reply;
+  Status s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "vdis"}}, &reply);
+  if (!s.ok()) return s;
+  bool exists = false;
+  for (const auto& name : reply.value("vdis", nlohmann::json::array())) exists = exists || name == vdi;
+  if (exists && fresh) {
+    s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "delete"}, {"vdi", vdi}});
+    exists = false;
+  }
+  if (s.ok() && !exists) s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "create"}, {"vdi", vdi}, {"from", base_snapshot_}});
+  *socket = paths_.DiskSocket(number);
+  if (s.ok()) s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "open"}, {"vdi", vdi}, {"socket", *socket}});
+  return s;
 }
 
 void Supervisor::HandleLine(const std::string& line, std::shared_ptr<ControlConnection> conn) {
@@ -135,8 +152,12 @@ bool Supervisor::NodeLive(int number) const {
 }
 
 Status Supervisor::StartNode(int number, bool fresh) {
+  NodeLaunch launch{number, setup_.kernel, setup_.root, switch_vnl_, "", setup_.initrd};
   const std::string overlay = paths_.Overlay(number);
-  if (fresh) {
+  if (setup_.config.disk == DiskKind::kPlx) {
+    Status s = ServeNodeDisk(number, fresh, &launch.disk_socket);
+    if (!s.ok()) return Status::IOError("node " + std::to_string(number) + ": " + s.message());
+  } else if (fresh) {
     Status s = env_->RemoveFile(overlay);
     if (!s.ok() && !s.IsNotFound()) return s;
   } else {
@@ -150,7 +171,6 @@ Status Supervisor::StartNode(int number, bool fresh) {
       number, loop_, env_, &paths_, &events_,
       Node::Callbacks{[this](Node& n) { OnNodeReady(n); }, [this](Node& n) { OnNodeGone(n); },
                       [this](Node& n, std::string_view data) { OnConsole(n, data); }});
-  NodeLaunch launch{number, setup_.kernel, setup_.root, switch_vnl_};
   Status s = node->Start(launch, setup_.config);
   if (!s.ok()) return Status::IOError("node " + std::to_string(number) + ": " + s.message());
   nodes_[number] = std::move(node);
@@ -220,6 +240,8 @@ void Supervisor::OnNodeReady(Node& node) {
 }
 
 void Supervisor::OnNodeGone(Node& node) {
+  if (setup_.config.disk == DiskKind::kPlx && plxd_.running())
+    PlxdRequest(paths_.PlxdControl(), {{"cmd", "close"}, {"vdi", "node" + std::to_string(node.number())}});
   for (auto it = add_waits_.begin(); it != add_waits_.end();) {
     auto& w = *it;
     if (w->pending.erase(node.number()) != 0) {
@@ -352,6 +374,7 @@ nlohmann::json Supervisor::StatusReport() {
                         {"state", state},
                         {"ip", setup_.config.subnet + "." + std::to_string(number)},
                         {"console", paths_.ConsoleLog(number)}};
+    if (disk_lost_ && node->state() != NodeState::kExited) n["cause"] = "disk server died; ssi-stop and start again";
     if (node->state() == NodeState::kExited) {
       n["cause"] = node->exit_cause();
     } else {
@@ -370,7 +393,7 @@ nlohmann::json Supervisor::StatusReport() {
           {"stopping", stopping_},
           {"kernel", setup_.kernel},
           {"root", setup_.root},
-          {"disk", "ubd"},
+          {"disk", setup_.config.disk == DiskKind::kPlx ? "plx" : "ubd"},
           {"switch", switch_vnl_},
           {"nodes", nodes}};
 }
@@ -393,14 +416,15 @@ void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
     if (NodeLive(number)) live.insert(number);
   StopNodes();
   WhenGone(live, [this, reply] {
-    StopSwitch();
-    FinishStop(reply, EventLoop::NowMs() + kSwitchGraceMs * 2);
+    switch_.Stop(loop_, kDaemonGraceMs);
+    plxd_.Stop(loop_, kDaemonGraceMs);
+    FinishStop(reply, EventLoop::NowMs() + kDaemonGraceMs * 2);
   });
 }
 
 void Supervisor::FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms) {
-  // The switch leaves at EOF on its stdin, or is killed after a grace.
-  if (switch_pid_ >= 0 && EventLoop::NowMs() < deadline_ms) {
+  // The daemons leave at EOF on their stdin, or are killed after a grace.
+  if ((switch_.running() || plxd_.running()) && EventLoop::NowMs() < deadline_ms) {
     loop_->After(20, [this, reply, deadline_ms] { FinishStop(reply, deadline_ms); });
     return;
   }
@@ -566,26 +590,24 @@ void Supervisor::OnEvent(const nlohmann::json& event) {
   }
 }
 
-void Supervisor::StopSwitch() {
-  if (switch_pid_ < 0) return;
-  switch_stdin_.Reset();  // EOF: vde_switch cleans up its directory and exits
-  pid_t pid = switch_pid_;
-  loop_->After(kSwitchGraceMs, [this, pid] {
-    if (switch_pid_ == pid) ::kill(-pid, SIGKILL);
-  });
-}
-
 void Supervisor::Reap() {
   for (;;) {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
-    if (pid == switch_pid_) {
-      switch_pid_ = -1;
-      ForgetProcessGroup(env_, paths_, "switch");
+    if (switch_.Exited(env_, paths_, pid)) {
       if (!stopping_) {
         spdlog::error("vde_switch exited unexpectedly; the nodes have lost their network");
         events_.Append("switch_exited", {{"pid", pid}});
+      }
+      continue;
+    }
+    if (plxd_.Exited(env_, paths_, pid)) {
+      // UML never reconnects a vhost-user device: every node lost its disk.
+      if (!stopping_) {
+        disk_lost_ = true;
+        spdlog::error("plxd exited unexpectedly; the nodes have lost their disks (ssi-stop, then start again)");
+        events_.Append("plxd_exited", {{"pid", pid}});
       }
       continue;
     }

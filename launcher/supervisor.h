@@ -15,6 +15,7 @@
 #include "launcher/cluster_paths.h"
 #include "launcher/cluster_setup.h"
 #include "launcher/control_server.h"
+#include "launcher/daemon_process.h"
 #include "launcher/event_log.h"
 #include "launcher/node.h"
 #include "launcher/node_stats.h"
@@ -51,9 +52,10 @@ class Supervisor {
   nlohmann::json StatusReport();
   Status StartNode(int number, bool fresh);
   Status StartSwitch();
+  Status StartDiskServer();
+  Status ServeNodeDisk(int number, bool fresh, std::string* socket);
   void StopNodes();
   void FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms);
-  void StopSwitch();
   void OnNodeReady(Node& node);
   void OnNodeGone(Node& node);
   // Runs callback once every node in numbers is gone.
@@ -68,8 +70,10 @@ class Supervisor {
   EventLog events_;
   ControlServer server_;
   std::string switch_vnl_;
-  pid_t switch_pid_ = -1;
-  UniqueFd switch_stdin_;  // vde_switch exits at EOF on its stdin
+  DaemonProcess switch_{"switch"};
+  DaemonProcess plxd_{"plxd"};
+  std::string base_snapshot_;  // DISK=plx: what new nodes are cloned from
+  bool disk_lost_ = false;     // plxd died under the nodes
   bool stopping_ = false;
   std::map<int, std::unique_ptr<Node>> nodes_;
   std::vector<std::shared_ptr<AddWait>> add_waits_;

@@ -20,9 +20,6 @@ std::vector<std::string> UmlArgv(const NodeLaunch& launch, const Config& config,
       "umid=" + paths.Umid(launch.node),
       "uml_dir=" + paths.UmlDir(),
       "mem=" + std::to_string(config.mem_mib) + "M",
-      "ubd0=" + paths.Overlay(launch.node) + "," + launch.root,
-      "root=/dev/ubda",
-      "rw",
       "eth0=vde," + launch.switch_vnl + "," + NodeMac(launch.node),
       // Every console and serial line is off except the two ssid holds.
       "con=null",
@@ -33,7 +30,13 @@ std::vector<std::string> UmlArgv(const NodeLaunch& launch, const Config& config,
       "ssi.node=" + n,
       "ssi.subnet=" + config.subnet,
   };
-  if (!config.initrd.empty()) argv.push_back("initrd=" + config.initrd);
+  if (launch.disk_socket.empty()) {
+    argv.insert(argv.end(), {"ubd0=" + paths.Overlay(launch.node) + "," + launch.root, "root=/dev/ubda", "rw"});
+    if (!launch.initrd.empty()) argv.push_back("initrd=" + launch.initrd);
+  } else {
+    // Block device id 2 is virtio-blk; the initramfs mounts it as root.
+    argv.insert(argv.end(), {"virtio_uml.device=" + launch.disk_socket + ":2", "initrd=" + launch.initrd});
+  }
   return argv;
 }
 

@@ -19,6 +19,8 @@ struct NodeLaunch {
   std::string kernel;   // resolved path
   std::string root;     // shared root image
   std::string switch_vnl;  // where eth0 plugs in
+  std::string disk_socket; // DISK=plx: plxd's vhost-user socket; empty: ubd
+  std::string initrd;      // the initramfs that mounts the vhost-user disk
 };
 
 // MAC 02:55:4d:00:00:<N hex> ("\x02UM" + node), as ARCHITECTURE.md fixes.

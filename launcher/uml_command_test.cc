@@ -13,7 +13,7 @@ TEST_CASE("node MAC follows the architecture") {
 TEST_CASE("UML command line carries identity, disk, network and lines") {
   ClusterPaths paths{"demo", "/run/u/ssiuml/demo", "/home/u/.ssiuml/clusters/demo"};
   Config config;
-  NodeLaunch launch{3, "/usr/bin/linux.uml", "/img/root.img", "/run/u/ssiuml/demo/switch"};
+  NodeLaunch launch{3, "/usr/bin/linux.uml", "/img/root.img", "/run/u/ssiuml/demo/switch", "", ""};
   auto argv = UmlArgv(launch, config, paths);
   auto has = [&](const std::string& arg) {
     return std::find(argv.begin(), argv.end(), arg) != argv.end();
@@ -31,6 +31,20 @@ TEST_CASE("UML command line carries identity, disk, network and lines") {
   CHECK(has("ssi.subnet=10.77.0"));
   CHECK(std::none_of(argv.begin(), argv.end(),
                      [](const std::string& a) { return a.rfind("initrd=", 0) == 0; }));
-  config.initrd = "/img/initrd";
+  launch.initrd = "/img/initrd";
   CHECK(UmlArgv(launch, config, paths).back() == "initrd=/img/initrd");
+}
+
+TEST_CASE("DISK=plx nodes boot from plxd's socket through the initramfs") {
+  ClusterPaths paths{"demo", "/run/u/ssiuml/demo", "/home/u/.ssiuml/clusters/demo"};
+  Config config;
+  NodeLaunch launch{2, "/usr/bin/linux.uml", "/img/root.img", "/sw", "/run/disk/node2.sock", "/img/initrd.gz"};
+  auto argv = UmlArgv(launch, config, paths);
+  auto has = [&](const std::string& arg) {
+    return std::find(argv.begin(), argv.end(), arg) != argv.end();
+  };
+  CHECK(has("virtio_uml.device=/run/disk/node2.sock:2"));
+  CHECK(has("initrd=/img/initrd.gz"));
+  CHECK(std::none_of(argv.begin(), argv.end(),
+                     [](const std::string& a) { return a.rfind("ubd0=", 0) == 0; }));
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Each node writes to its own overlay: a file on node1 is not on node2, the
-# shared ROOT never changes, and --fresh discards a node's changes.
+# DISK=ubd: each node writes to its own UML overlay: a file on node1 is not on
+# node2, the shared ROOT never changes, and --fresh discards a node's changes.
 . "$(dirname "$0")/lib.sh"
+echo "DISK=ubd" > "$SSIUML_CONF"
 C=ovl$$
 use_cluster $C
 root=$SSI_ROOT_IMAGE
@@ -24,7 +25,7 @@ check "ssi-stop" ssi-stop --cluster $C
 # An overlay made over another ROOT is refused with the fix, not booted.
 cp "$root" "$TEST_HOME/other.img"
 touch -d '2001-01-01' "$TEST_HOME/other.img"
-echo "ROOT=$TEST_HOME/other.img" > "$SSIUML_CONF"
+printf 'DISK=ubd\nROOT=%s\n' "$TEST_HOME/other.img" > "$SSIUML_CONF"
 expect_output "an overlay over a different ROOT is refused" \
   "made over a different ROOT.*ssi-add --fresh 1" ssi-start --cluster $C 1
 check "ssi-stop" ssi-stop --cluster $C
