@@ -1,5 +1,7 @@
 #include "launcher/control_protocol.h"
 
+#include <cctype>
+
 #include "common/mgmt_frame.h"
 
 namespace ssiuml {
@@ -14,6 +16,7 @@ constexpr CommandName kCommands[] = {
     {Command::kStop, "stop"},     {Command::kStatus, "status"}, {Command::kExec, "exec"},
     {Command::kPause, "pause"},   {Command::kResume, "resume"}, {Command::kAttach, "attach"},
     {Command::kFollow, "follow"}, {Command::kInput, "input"},   {Command::kEvent, "event"},
+    {Command::kSnap, "snap"},
 };
 
 bool TakesNodeList(Command cmd) {
@@ -97,6 +100,30 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
       return Status::InvalidArgument("exec needs a non-empty \"command\"");
     request->command = command->get<std::string>();
   }
+  // Snapshot and VDI names end up in plx names and paths: keep them plain.
+  auto plain_name = [](const std::string& text, bool allow_at) {
+    bool ok = !text.empty() && text.size() <= 64;
+    for (char c : text)
+      ok = ok && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.' ||
+                  (allow_at && c == '@'));
+    return ok;
+  };
+  if (request->cmd == Command::kSnap) {
+    auto node = j.find("node");
+    if (node == j.end()) return Status::InvalidArgument("snap needs \"node\"");
+    s = check_node(*node, &request->node);
+    if (!s.ok()) return s;
+    if (auto name = j.find("name"); name != j.end()) {
+      if (!name->is_string() || (!name->get<std::string>().empty() && !plain_name(*name, false)))
+        return Status::InvalidArgument("snapshot names are letters, digits, '-', '_' and '.'");
+      request->name = name->get<std::string>();
+    }
+  }
+  if (auto from = j.find("from"); from != j.end() && request->cmd == Command::kAdd) {
+    if (!from->is_string() || !plain_name(*from, true) || from->get<std::string>().find('@') == std::string::npos)
+      return Status::InvalidArgument("\"from\" must name a snapshot as VDI@SNAP");
+    request->from = from->get<std::string>();
+  }
   if (request->cmd == Command::kEvent) {
     auto name = j.find("event");
     bool good = name != j.end() && name->is_string() && !name->get<std::string>().empty() &&
@@ -130,6 +157,7 @@ nlohmann::json EncodeRequest(const Request& request) {
       j["fresh"] = request.fresh;
       j["wait"] = request.wait;
       j["timeout_ms"] = request.timeout_ms;
+      if (!request.from.empty()) j["from"] = request.from;
       [[fallthrough]];
     case Command::kAttach:
       j["events"] = request.events;
@@ -143,6 +171,10 @@ nlohmann::json EncodeRequest(const Request& request) {
     case Command::kInput:
       j["node"] = request.node;
       j["data"] = mgmt::Base64Encode(request.data);
+      break;
+    case Command::kSnap:
+      j["node"] = request.node;
+      j["name"] = request.name;
       break;
     case Command::kEvent:
       j["event"] = request.event;

@@ -9,6 +9,8 @@
 //            {"v":1,"cmd":"exec","node":1,"command":"ping -c1 node2","timeout_ms":60000}
 //            {"v":1,"cmd":"pause","nodes":[3]}   {"v":1,"cmd":"resume","nodes":[3]}
 //            {"v":1,"cmd":"event","event":"nemesis_crash","fields":{"node":2}}
+//            {"v":1,"cmd":"snap","node":3,"name":"before"}  -> {"snapshot":"node3@before"}
+//   add also takes "from":"node3@before": the new nodes' disks are clones of it.
 //   A console session stays open: {"v":1,"cmd":"attach","nodes":[1],"events":true}
 //   gets the followed nodes' console history and then their output as it
 //   comes, and events as they happen; on the same connection the client may
@@ -40,6 +42,7 @@ enum class Command {
   kPing, kAdd, kRm, kStop, kStatus, kExec, kPause, kResume,
   kAttach, kFollow, kInput,  // console sessions
   kEvent,                    // record an event (ssi-nemesis, ssi-test)
+  kSnap,                     // live snapshot of a node's disk (DISK=plx)
 };
 
 struct Request {
@@ -52,6 +55,8 @@ struct Request {
   std::string command;  // exec
   std::string data;     // input: keystrokes (base64 on the wire)
   bool events = false;  // attach: also stream events
+  std::string name;              // snap: the snapshot's name (empty: numbered)
+  std::string from;              // add: clone the disks from this VDI@SNAP
   std::string event;             // event: its name, [a-z_]
   nlohmann::json event_fields;   // event: an object of details
 };

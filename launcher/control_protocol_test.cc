@@ -50,6 +50,22 @@ TEST_CASE("console session requests round-trip") {
   CHECK(parsed_input.data == input.data);
 }
 
+TEST_CASE("snapshots and clones from them round-trip") {
+  Request snap;
+  snap.cmd = Command::kSnap;
+  snap.node = 3;
+  snap.name = "before-upgrade";
+  Request parsed;
+  REQUIRE(ParseRequest(EncodeRequest(snap).dump(), 64, &parsed).ok());
+  CHECK(parsed.name == "before-upgrade");
+  Request add;
+  add.cmd = Command::kAdd;
+  add.nodes = {5};
+  add.from = "node3@before-upgrade";
+  REQUIRE(ParseRequest(EncodeRequest(add).dump(), 64, &parsed).ok());
+  CHECK(parsed.from == "node3@before-upgrade");
+}
+
 TEST_CASE("malformed requests are refused with a reason") {
   const char* bad[] = {
       "",
@@ -74,6 +90,10 @@ TEST_CASE("malformed requests are refused with a reason") {
       "{\"v\":1,\"cmd\":\"exec\",\"node\":1,\"command\":\"id\"",
       "{\"v\":1,\"cmd\":\"pause\"}",
       "{\"v\":1,\"cmd\":\"event\"}",
+      "{\"v\":1,\"cmd\":\"snap\"}",
+      "{\"v\":1,\"cmd\":\"snap\",\"node\":1,\"name\":\"../x\"}",
+      "{\"v\":1,\"cmd\":\"add\",\"nodes\":[1],\"from\":\"node2\"}",
+      "{\"v\":1,\"cmd\":\"add\",\"nodes\":[1],\"from\":\"a b@c\"}",
       "{\"v\":1,\"cmd\":\"event\",\"event\":\"Bad Name\"}",
       "{\"v\":1,\"cmd\":\"event\",\"event\":\"ok\",\"fields\":[1]}",
       "{\"v\":1,\"cmd\":\"attach\",\"nodes\":[0]}",

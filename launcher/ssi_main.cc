@@ -53,7 +53,7 @@ void PrintStatusTable(const nlohmann::json& s) {
 }
 
 int RunAdd(const Context& ctx, const std::vector<int>& nodes, bool fresh, bool wait,
-           int timeout_s, bool* failed) {
+           int timeout_s, bool* failed, const std::string& from = "") {
   Status s = EnsureSupervisor(ctx.paths, ctx.verbose);
   if (!s.ok()) return Error(ctx, s.message());
   Request request;
@@ -61,6 +61,7 @@ int RunAdd(const Context& ctx, const std::vector<int>& nodes, bool fresh, bool w
   request.nodes = nodes;
   request.fresh = fresh;
   request.wait = wait;
+  request.from = from;
   request.timeout_ms = static_cast<uint64_t>(timeout_s) * 1000;
   nlohmann::json result;
   s = CallSupervisor(ctx.paths, request, [&](const nlohmann::json& m) {
@@ -130,11 +131,14 @@ int CmdStart(const Context& ctx, const std::vector<std::string>& args) {
 }
 
 int CmdAdd(const Context& ctx, const std::vector<std::string>& args) {
-  const char* usage = "ssi-add [--cluster NAME] [--fresh] [--no-wait] [--timeout SECONDS] N...";
+  const char* usage =
+      "ssi-add [--cluster NAME] [--fresh] [--from nodeN@SNAP] [--no-wait] [--timeout SECONDS] N...";
   po::options_description options("ssi-add options");
   int timeout_s = 120;
   bool fresh = false, no_wait = false;
+  std::string from;
   options.add_options()("fresh", po::bool_switch(&fresh), "discard the nodes' disk changes first")(
+      "from", po::value(&from), "boot from a snapshot taken with ssi-snap (DISK=plx)")(
       "no-wait", po::bool_switch(&no_wait), "return once the nodes are spawned")(
       "timeout", po::value(&timeout_s), "seconds to wait for the nodes (120)");
   po::variables_map vm;
@@ -149,7 +153,7 @@ int CmdAdd(const Context& ctx, const std::vector<std::string>& args) {
   for (const auto& e : list.errors) Error(ctx, e);
   bool failed = !list.errors.empty();
   if (list.nodes.empty()) return kExitFailure;
-  int rc = RunAdd(ctx, list.nodes, fresh, !no_wait, timeout_s, &failed);
+  int rc = RunAdd(ctx, list.nodes, fresh, !no_wait, timeout_s, &failed, from);
   return failed ? kExitFailure : rc;
 }
 
@@ -190,6 +194,33 @@ int CmdPause(const Context& ctx, const std::vector<std::string>& args) {
 
 int CmdResume(const Context& ctx, const std::vector<std::string>& args) {
   return RunNodeCommand(ctx, args, Command::kResume);
+}
+
+// ssi-snap N [NAME]: a live snapshot of node N's disk, which ssi-add --from
+// boots other nodes from.
+int CmdSnap(const Context& ctx, const std::vector<std::string>& args) {
+  const char* usage = "ssi-snap [--cluster NAME] N [SNAPSHOT]";
+  po::options_description options("ssi-snap options");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
+  if (positional.empty() || positional.size() > 2)
+    return Error(ctx, std::string("usage: ") + usage, kExitUsage);
+  ClusterSetup setup;
+  LoadClusterSetup(Env::Default(), &setup);
+  NodeList list = ParseNodeList({positional[0]}, setup.config.max_nodes);
+  if (!list.errors.empty() || list.nodes.size() != 1)
+    return Error(ctx, list.errors.empty() ? "one node, please" : list.errors[0], kExitUsage);
+  Request request;
+  request.cmd = Command::kSnap;
+  request.node = list.nodes[0];
+  if (positional.size() == 2) request.name = positional[1];
+  nlohmann::json result;
+  Status s = CallSupervisor(ctx.paths, request, [](const nlohmann::json&) {}, &result, 60000);
+  if (!s.ok()) return Error(ctx, s.message());
+  if (!result.value("ok", false)) return Error(ctx, result.value("error", std::string("snapshot failed")));
+  std::printf("%s\n", result.value("snapshot", std::string()).c_str());
+  return kExitOk;
 }
 
 int CmdStop(const Context& ctx, const std::vector<std::string>& args) {
@@ -290,7 +321,7 @@ int CmdExec(const Context& ctx, const std::vector<std::string>& args) {
 const std::map<std::string, CommandFn> kCommands = {
     {"start", CmdStart}, {"add", CmdAdd},       {"rm", CmdRm},
     {"stop", CmdStop},   {"status", CmdStatus}, {"exec", CmdExec},
-    {"pause", CmdPause}, {"resume", CmdResume}, {"nemesis", CmdNemesis},
+    {"pause", CmdPause}, {"resume", CmdResume}, {"nemesis", CmdNemesis}, {"snap", CmdSnap},
     {"test", CmdTest},
 };
 
@@ -298,7 +329,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: ssi-start [N] | ssi-add N... | ssi-rm N... | ssi-stop | ssi-status [--json]"
                " | ssi-exec N -- CMD | ssi-pause N... | ssi-resume N...\n"
-               "       ssi-nemesis [FAULTS] | ssi-test SCENARIO\n"
+               "       ssi-snap N [NAME] | ssi-nemesis [FAULTS] | ssi-test SCENARIO\n"
                "       (or: ssi COMMAND ...); every command takes --cluster NAME and -v\n");
   return kExitUsage;
 }

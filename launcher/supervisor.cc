@@ -96,18 +96,23 @@ Status Supervisor::StartDiskServer() {
 
 // The node's VDI: cloned from the root snapshot unless it exists (--fresh
 // clones anew), then served at the node's socket.
-Status Supervisor::ServeNodeDisk(int number, bool fresh, std::string* socket) {
+Status Supervisor::ServeNodeDisk(int number, bool fresh, const std::string& from, std::string* socket) {
   std::string vdi = "node" + std::to_string(number);
   nlohmann::json reply;
   Status s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "vdis"}}, &reply);
   if (!s.ok()) return s;
   bool exists = false;
   for (const auto& name : reply.value("vdis", nlohmann::json::array())) exists = exists || name == vdi;
+  if (exists && !from.empty() && !fresh)
+    return Status::Busy(vdi + " already has a disk; `ssi-add --fresh --from " + from + " " +
+                        std::to_string(number) + "` replaces it");
   if (exists && fresh) {
     s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "delete"}, {"vdi", vdi}});
     exists = false;
   }
-  if (s.ok() && !exists) s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "create"}, {"vdi", vdi}, {"from", base_snapshot_}});
+  if (s.ok() && !exists)
+    s = PlxdRequest(paths_.PlxdControl(),
+                    {{"cmd", "create"}, {"vdi", vdi}, {"from", from.empty() ? base_snapshot_ : from}});
   *socket = paths_.DiskSocket(number);
   if (s.ok()) s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "open"}, {"vdi", vdi}, {"socket", *socket}});
   return s;
@@ -139,6 +144,7 @@ void Supervisor::HandleLine(const std::string& line, std::shared_ptr<ControlConn
     case Command::kAttach: Attach(request, conn); break;
     case Command::kFollow:
     case Command::kInput: conn->Fail("follow and input belong in an attach session"); break;
+    case Command::kSnap: Snap(request, conn); break;
     case Command::kEvent:
       events_.Append(request.event, request.event_fields);
       conn->Finish({{"ok", true}});
@@ -151,12 +157,14 @@ bool Supervisor::NodeLive(int number) const {
   return it != nodes_.end() && it->second->state() != NodeState::kExited;
 }
 
-Status Supervisor::StartNode(int number, bool fresh) {
+Status Supervisor::StartNode(int number, bool fresh, const std::string& from) {
   NodeLaunch launch{number, setup_.kernel, setup_.root, switch_vnl_, "", setup_.initrd};
   const std::string overlay = paths_.Overlay(number);
   if (setup_.config.disk == DiskKind::kPlx) {
-    Status s = ServeNodeDisk(number, fresh, &launch.disk_socket);
+    Status s = ServeNodeDisk(number, fresh, from, &launch.disk_socket);
     if (!s.ok()) return Status::IOError("node " + std::to_string(number) + ": " + s.message());
+  } else if (!from.empty()) {
+    return Status::NotSupported("--from needs DISK=plx (snapshots of running nodes)");
   } else if (fresh) {
     Status s = env_->RemoveFile(overlay);
     if (!s.ok() && !s.IsNotFound()) return s;
@@ -185,7 +193,7 @@ void Supervisor::Add(const Request& request, std::shared_ptr<ControlConnection> 
     msg["node"] = number;
     Status s = NodeLive(number) ? Status::Busy("node " + std::to_string(number) + " is already " +
                                                NodeStateName(nodes_[number]->state()))
-                                : StartNode(number, request.fresh);
+                                : StartNode(number, request.fresh, request.from);
     msg["ok"] = s.ok();
     if (s.ok()) {
       msg["state"] = "starting";
@@ -485,6 +493,27 @@ void Supervisor::StopNodes() {
     maybe_halt();
   });
   maybe_halt();
+}
+
+void Supervisor::Snap(const Request& request, std::shared_ptr<ControlConnection> conn) {
+  if (setup_.config.disk != DiskKind::kPlx) {
+    conn->Fail("snapshots need DISK=plx");
+    return;
+  }
+  if (!NodeLive(request.node)) {
+    conn->Fail("node " + std::to_string(request.node) + " is not running");
+    return;
+  }
+  std::string vdi = "node" + std::to_string(request.node);
+  nlohmann::json reply;
+  Status s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "snapshot"}, {"vdi", vdi}, {"name", request.name}}, &reply);
+  if (!s.ok()) {
+    conn->Fail(s.message());
+    return;
+  }
+  std::string name = vdi + "@" + reply["snapshot"].value("name", std::string());
+  events_.Append("node_snapshot", {{"node", request.node}, {"snapshot", name}});
+  conn->Finish({{"snapshot", name}});
 }
 
 void Supervisor::PauseResume(const Request& request, std::shared_ptr<ControlConnection> conn) {

@@ -50,10 +50,11 @@ class Supervisor {
   void OnConsole(Node& node, std::string_view data);
   void OnEvent(const nlohmann::json& event);
   nlohmann::json StatusReport();
-  Status StartNode(int number, bool fresh);
+  Status StartNode(int number, bool fresh, const std::string& from);
+  void Snap(const Request& request, std::shared_ptr<ControlConnection> conn);
   Status StartSwitch();
   Status StartDiskServer();
-  Status ServeNodeDisk(int number, bool fresh, std::string* socket);
+  Status ServeNodeDisk(int number, bool fresh, const std::string& from, std::string* socket);
   void StopNodes();
   void FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms);
   void OnNodeReady(Node& node);

@@ -20,6 +20,13 @@ sleep 1
 check "ssi-rm 3 in the middle of its writes" ssi-rm --cluster $C 3
 check "ssi-add 3 brings it back" ssi-add --cluster $C 3
 expect_output "node3 kept what it synced" "^kept$" ssi-exec --cluster $C 3 -- cat /root/mark
+# A live snapshot while node 3 writes, and a new node booted from it.
+ssi-exec --cluster $C 3 -- 'echo in-snapshot > /root/snapped && sync'
+expect_output "ssi-snap takes a live snapshot" "^node3@mid-write$" ssi-snap --cluster $C 3 mid-write
+check "ssi-add --from boots node 4 from it" ssi-add --cluster $C --from node3@mid-write 4
+expect_output "node 4 has node 3's synced data" "^in-snapshot$" ssi-exec --cluster $C 4 -- cat /root/snapped
+expect_output "and its own identity" "^node4$" ssi-exec --cluster $C 4 -- hostname
+expect_output "a snapshot that does not exist is refused" "no snapshot 'nope'" ssi-add --cluster $C --from node3@nope 5
 expect_output "plxd reports the disks it serves" '"vdi":"node3"' \
   sh -c "echo '{\"v\":1,\"cmd\":\"stats\"}' | $SSI_BIN/sockcat $HOME/.ssiuml/run/$C/disk/plxd.ctl"
 check "ssi-stop" ssi-stop --cluster $C
