@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Disk benchmark: the anchor workload (bench/guest-disk.sh: 512 MiB sequential
 # write and read, 4 KiB O_DIRECT writes and reads) inside a node, on a data
-# disk served by each back end in turn, in one run: ubd COW over a base
-# image, qemu-storage-daemon raw, and qemu-storage-daemon with a qcow2
-# overlay over the same base (vhost-user-blk, as plxd serves nodes).
+# disk served by each back end in turn, in one run: plxd serving a clone in
+# a plx store, ubd COW over a base image, qemu-storage-daemon raw, and
+# qemu-storage-daemon with a qcow2 overlay over the same base.
 # Usage: bench/disk.sh
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=${SSI_ROOT_IMAGE:-$here/build/share/ssiuml/root.img}
+bin=${SSI_BIN:-$here/build/bin}
 work=$(mktemp -d /tmp/ssid.XXXXXX)
 cleanup() {
   pkill -9 -f "$work" 2>/dev/null || true
@@ -44,6 +45,17 @@ qsd_start() {  # NAME BLOCKDEV-ARGS...: serves a disk at $work/NAME.sock
 }
 
 declare -A results
+# plxd: a clone of an empty 600 MiB base, as a node's disk is a clone of root.
+"$bin/plx" mkfs "$work/store.plx" >/dev/null
+"$bin/plx" -s "$work/store.plx" vdi create base --size 600M >/dev/null
+"$bin/plx" -s "$work/store.plx" vdi snap base empty >/dev/null
+"$bin/plx" -s "$work/store.plx" vdi create data --from base@empty >/dev/null
+"$bin/plxd" --store "$work/store.plx" --control "$work/plxd.ctl" > "$work/plxd.log" 2>&1 &
+for _ in $(seq 100); do [ -S "$work/plxd.ctl" ] && break; sleep 0.05; done
+echo '{"v":1,"cmd":"open","vdi":"data","socket":"'"$work"'/plx.sock"}' | "$bin/sockcat" "$work/plxd.ctl" 500 >/dev/null 2>&1 || true  # plxd keeps the connection open
+results[plxd-clone]=$(run_guest plxd /dev/vda virtio_uml.device="$work/plx.sock:2")
+pkill -f "plxd --store $work" || true; wait 2>/dev/null
+
 results[ubd-cow]=$(run_guest ubd /dev/ubdb ubd1="$work/data.cow,$work/base.img")
 
 cp --sparse=always "$work/base.img" "$work/raw.img"
@@ -58,4 +70,4 @@ results[qsd-qcow2]=$(run_guest qsdqcow2 /dev/vda virtio_uml.device="$work/qcow2.
 pkill -f "addr.path=$work/qcow2.sock" || true; wait 2>/dev/null
 
 printf '%-10s %s\n' backend "figures (MB/s, IOPS)"
-for b in ubd-cow qsd-raw qsd-qcow2; do printf '%-10s %s\n' "$b" "${results[$b]#RESULT }"; done
+for b in plxd-clone ubd-cow qsd-raw qsd-qcow2; do printf '%-10s %s\n' "$b" "${results[$b]#RESULT }"; done
