@@ -33,5 +33,6 @@ bool ParseArgs(const Context& ctx, const std::vector<std::string>& args,
 
 int CmdNemesis(const Context& ctx, const std::vector<std::string>& args);
 int CmdTest(const Context& ctx, const std::vector<std::string>& args);
+int CmdNet(const Context& ctx, const std::vector<std::string>& args);
 
 }  // namespace ssiuml

@@ -22,6 +22,7 @@ struct ClusterPaths {
   std::string PidDir() const { return run + "/pids"; }
   std::string UmlDir() const { return run + "/uml"; }
   std::string SwitchDir() const { return run + "/switch"; }
+  std::string SwitchControl() const { return run + "/switch.ctl"; }
   std::string LogDir() const { return state + "/log"; }
   std::string DiskDir() const { return state + "/disk"; }
   std::string Events() const { return state + "/events.jsonl"; }

@@ -16,7 +16,7 @@ constexpr CommandName kCommands[] = {
     {Command::kStop, "stop"},     {Command::kStatus, "status"}, {Command::kExec, "exec"},
     {Command::kPause, "pause"},   {Command::kResume, "resume"}, {Command::kAttach, "attach"},
     {Command::kFollow, "follow"}, {Command::kInput, "input"},   {Command::kEvent, "event"},
-    {Command::kSnap, "snap"},
+    {Command::kSnap, "snap"},     {Command::kNet, "net"},
 };
 
 bool TakesNodeList(Command cmd) {
@@ -124,6 +124,13 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
       return Status::InvalidArgument("\"from\" must name a snapshot as VDI@SNAP");
     request->from = from->get<std::string>();
   }
+  if (request->cmd == Command::kNet) {
+    auto net = j.find("request");
+    if (net == j.end() || !net->is_object() || !net->contains("cmd") || !(*net)["cmd"].is_string() ||
+        net->dump().size() > 4096)
+      return Status::InvalidArgument("net needs a \"request\" object with a \"cmd\"");
+    request->net = *net;
+  }
   if (request->cmd == Command::kEvent) {
     auto name = j.find("event");
     bool good = name != j.end() && name->is_string() && !name->get<std::string>().empty() &&
@@ -171,6 +178,9 @@ nlohmann::json EncodeRequest(const Request& request) {
     case Command::kInput:
       j["node"] = request.node;
       j["data"] = mgmt::Base64Encode(request.data);
+      break;
+    case Command::kNet:
+      j["request"] = request.net;
       break;
     case Command::kSnap:
       j["node"] = request.node;

@@ -11,6 +11,8 @@
 //            {"v":1,"cmd":"event","event":"nemesis_crash","fields":{"node":2}}
 //            {"v":1,"cmd":"snap","node":3,"name":"before"}  -> {"snapshot":"node3@before"}
 //   add also takes "from":"node3@before": the new nodes' disks are clones of it.
+//            {"v":1,"cmd":"net","request":{"cmd":"partition","groups":[[1,2],[3]]}}
+//              forwarded to switchd (switchd/PROTOCOL.md); its reply comes back as "net".
 //   A console session stays open: {"v":1,"cmd":"attach","nodes":[1],"events":true}
 //   gets the followed nodes' console history and then their output as it
 //   comes, and events as they happen; on the same connection the client may
@@ -43,6 +45,7 @@ enum class Command {
   kAttach, kFollow, kInput,  // console sessions
   kEvent,                    // record an event (ssi-nemesis, ssi-test)
   kSnap,                     // live snapshot of a node's disk (DISK=plx)
+  kNet,                      // a request for the switch (ssi-net)
 };
 
 struct Request {
@@ -57,6 +60,7 @@ struct Request {
   bool events = false;  // attach: also stream events
   std::string name;              // snap: the snapshot's name (empty: numbered)
   std::string from;              // add: clone the disks from this VDI@SNAP
+  nlohmann::json net;            // net: the request for switchd
   std::string event;             // event: its name, [a-z_]
   nlohmann::json event_fields;   // event: an object of details
 };

@@ -1,21 +1,17 @@
 #include "launcher/plx_store.h"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
 
-#include "common/mgmt_frame.h"
-#include "common/unix_socket.h"
+#include "common/fd.h"
 #include "launcher/spawner.h"
 
 namespace ssiuml {
 namespace {
-
-constexpr int kPlxdReplyTimeoutMs = 30000;
 
 // Runs the plx tool on the store; its output goes to the plxd log.
 Status RunPlx(const ClusterPaths& paths, std::vector<std::string> args) {
@@ -66,31 +62,6 @@ Status PrepareStore(Env* env, const ClusterPaths& paths, const std::string& root
   if (!s.ok()) return s;
   *base = "root@" + snapshot;
   return env->WriteFileAtomic(paths.StoreRootStamp(), stamp + "\n" + snapshot + "\n");
-}
-
-Status PlxdRequest(const std::string& control, const nlohmann::json& request, nlohmann::json* reply) {
-  UniqueFd fd;
-  Status s = ConnectUnix(control, &fd);
-  if (!s.ok()) return Status::IOError("plxd is not answering (" + s.message() + ")");
-  nlohmann::json req = request;
-  req["v"] = 1;
-  s = WriteAllFd(fd.get(), req.dump() + "\n");
-  if (!s.ok()) return s;
-  mgmt::LineSplitter lines;
-  std::string line;
-  char buf[4096];
-  while (!lines.Next(&line)) {
-    struct pollfd pfd = {fd.get(), POLLIN, 0};
-    if (::poll(&pfd, 1, kPlxdReplyTimeoutMs) != 1) return Status::TimedOut("plxd did not answer");
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n <= 0) return Status::IOError("plxd closed its control connection");
-    lines.Feed(std::string_view(buf, static_cast<size_t>(n)));
-  }
-  nlohmann::json r = nlohmann::json::parse(line, nullptr, false);
-  if (!r.is_object()) return Status::Corruption("plxd sent a malformed reply");
-  if (!r.value("ok", false)) return Status::IOError("plxd: " + r.value("error", std::string("failed")));
-  if (reply) *reply = std::move(r);
-  return Status::OK();
 }
 
 }  // namespace ssiuml

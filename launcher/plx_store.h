@@ -5,8 +5,6 @@
 
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "common/env.h"
 #include "common/status.h"
 #include "launcher/cluster_paths.h"
@@ -17,9 +15,5 @@ namespace ssiuml {
 // ROOT file changed since, fills it again under a new snapshot. *base is the
 // snapshot new nodes are cloned from ("root@base-<time>").
 Status PrepareStore(Env* env, const ClusterPaths& paths, const std::string& root, std::string* base);
-
-// One request to plxd's control socket, one reply; errors from plxd come
-// back as a Status with its message.
-Status PlxdRequest(const std::string& control, const nlohmann::json& request, nlohmann::json* reply = nullptr);
 
 }  // namespace ssiuml

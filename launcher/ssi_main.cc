@@ -322,6 +322,7 @@ const std::map<std::string, CommandFn> kCommands = {
     {"start", CmdStart}, {"add", CmdAdd},       {"rm", CmdRm},
     {"stop", CmdStop},   {"status", CmdStatus}, {"exec", CmdExec},
     {"pause", CmdPause}, {"resume", CmdResume}, {"nemesis", CmdNemesis}, {"snap", CmdSnap},
+    {"net", CmdNet},
     {"test", CmdTest},
 };
 
@@ -329,7 +330,7 @@ int Usage() {
   std::fprintf(stderr,
                "usage: ssi-start [N] | ssi-add N... | ssi-rm N... | ssi-stop | ssi-status [--json]"
                " | ssi-exec N -- CMD | ssi-pause N... | ssi-resume N...\n"
-               "       ssi-snap N [NAME] | ssi-nemesis [FAULTS] | ssi-test SCENARIO\n"
+               "       ssi-snap N [NAME] | ssi-net partition 1,2 3 | ssi-nemesis [FAULTS] | ssi-test SCENARIO\n"
                "       (or: ssi COMMAND ...); every command takes --cluster NAME and -v\n");
   return kExitUsage;
 }

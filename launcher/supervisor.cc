@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/mgmt_frame.h"
+#include "launcher/daemon_control.h"
 #include "launcher/mconsole.h"
 #include "launcher/plx_store.h"
 #include "launcher/spawner.h"
@@ -72,12 +73,11 @@ Status Supervisor::StartSwitch() {
   }
   switch_vnl_ = paths_.SwitchDir();
   // Nodes that boot before the switch listens come up with a dead eth0.
-  Status s = switch_.Start(env_, paths_, {"vde_switch", "--sock", switch_vnl_, "--dirmode", "0700", "--mode", "0600"},
+  Status s = switch_.Start(env_, paths_,
+                           {ExecutableDir() + "/switchd", switch_vnl_, "--control", paths_.SwitchControl(),
+                            "--exit-on-stdin-eof"},
                            paths_.LogDir() + "/switch.log", switch_vnl_ + "/ctl");
-  if (!s.ok() && !switch_.running())
-    return Status::NotFound("cannot start vde_switch (" + s.message() +
-                            "): apt-get install vde2, or set CIDEV to an existing switch");
-  if (s.ok()) spdlog::info("switch vde_switch pid {} at {}", switch_.pid(), switch_vnl_);
+  if (s.ok()) spdlog::info("switchd pid {} at {}", switch_.pid(), switch_vnl_);
   return s;
 }
 
@@ -99,7 +99,7 @@ Status Supervisor::StartDiskServer() {
 Status Supervisor::ServeNodeDisk(int number, bool fresh, const std::string& from, std::string* socket) {
   std::string vdi = "node" + std::to_string(number);
   nlohmann::json reply;
-  Status s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "vdis"}}, &reply);
+  Status s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "vdis"}}, &reply);
   if (!s.ok()) return s;
   bool exists = false;
   for (const auto& name : reply.value("vdis", nlohmann::json::array())) exists = exists || name == vdi;
@@ -107,14 +107,14 @@ Status Supervisor::ServeNodeDisk(int number, bool fresh, const std::string& from
     return Status::Busy(vdi + " already has a disk; `ssi-add --fresh --from " + from + " " +
                         std::to_string(number) + "` replaces it");
   if (exists && fresh) {
-    s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "delete"}, {"vdi", vdi}});
+    s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "delete"}, {"vdi", vdi}});
     exists = false;
   }
   if (s.ok() && !exists)
-    s = PlxdRequest(paths_.PlxdControl(),
+    s = DaemonRequest("plxd", paths_.PlxdControl(),
                     {{"cmd", "create"}, {"vdi", vdi}, {"from", from.empty() ? base_snapshot_ : from}});
   *socket = paths_.DiskSocket(number);
-  if (s.ok()) s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "open"}, {"vdi", vdi}, {"socket", *socket}});
+  if (s.ok()) s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "open"}, {"vdi", vdi}, {"socket", *socket}});
   return s;
 }
 
@@ -145,6 +145,7 @@ void Supervisor::HandleLine(const std::string& line, std::shared_ptr<ControlConn
     case Command::kFollow:
     case Command::kInput: conn->Fail("follow and input belong in an attach session"); break;
     case Command::kSnap: Snap(request, conn); break;
+    case Command::kNet: Net(request, conn); break;
     case Command::kEvent:
       events_.Append(request.event, request.event_fields);
       conn->Finish({{"ok", true}});
@@ -249,7 +250,7 @@ void Supervisor::OnNodeReady(Node& node) {
 
 void Supervisor::OnNodeGone(Node& node) {
   if (setup_.config.disk == DiskKind::kPlx && plxd_.running())
-    PlxdRequest(paths_.PlxdControl(), {{"cmd", "close"}, {"vdi", "node" + std::to_string(node.number())}});
+    DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "close"}, {"vdi", "node" + std::to_string(node.number())}});
   for (auto it = add_waits_.begin(); it != add_waits_.end();) {
     auto& w = *it;
     if (w->pending.erase(node.number()) != 0) {
@@ -506,7 +507,7 @@ void Supervisor::Snap(const Request& request, std::shared_ptr<ControlConnection>
   }
   std::string vdi = "node" + std::to_string(request.node);
   nlohmann::json reply;
-  Status s = PlxdRequest(paths_.PlxdControl(), {{"cmd", "snapshot"}, {"vdi", vdi}, {"name", request.name}}, &reply);
+  Status s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "snapshot"}, {"vdi", vdi}, {"name", request.name}}, &reply);
   if (!s.ok()) {
     conn->Fail(s.message());
     return;
@@ -514,6 +515,29 @@ void Supervisor::Snap(const Request& request, std::shared_ptr<ControlConnection>
   std::string name = vdi + "@" + reply["snapshot"].value("name", std::string());
   events_.Append("node_snapshot", {{"node", request.node}, {"snapshot", name}});
   conn->Finish({{"snapshot", name}});
+}
+
+void Supervisor::Net(const Request& request, std::shared_ptr<ControlConnection> conn) {
+  if (!switch_.running()) {
+    conn->Fail(setup_.config.cidev.empty() ? "the switch is not running"
+                                           : "ssi-net needs the cluster's own switch; CIDEV names another");
+    return;
+  }
+  nlohmann::json reply;
+  Status s = DaemonRequest("switchd", paths_.SwitchControl(), request.net, &reply);
+  if (!s.ok()) {
+    conn->Fail(s.message());
+    return;
+  }
+  std::string cmd = request.net.value("cmd", std::string());
+  if (cmd != "status") {
+    nlohmann::json fields = request.net;
+    fields.erase("cmd");
+    fields.erase("v");
+    events_.Append("net_" + cmd, fields);  // every fault is an event
+  }
+  reply.erase("v");
+  conn->Finish({{"net", reply}});
 }
 
 void Supervisor::PauseResume(const Request& request, std::shared_ptr<ControlConnection> conn) {
@@ -626,7 +650,7 @@ void Supervisor::Reap() {
     if (pid <= 0) return;
     if (switch_.Exited(env_, paths_, pid)) {
       if (!stopping_) {
-        spdlog::error("vde_switch exited unexpectedly; the nodes have lost their network");
+        spdlog::error("switchd exited unexpectedly; the nodes have lost their network");
         events_.Append("switch_exited", {{"pid", pid}});
       }
       continue;

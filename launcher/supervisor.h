@@ -52,6 +52,7 @@ class Supervisor {
   nlohmann::json StatusReport();
   Status StartNode(int number, bool fresh, const std::string& from);
   void Snap(const Request& request, std::shared_ptr<ControlConnection> conn);
+  void Net(const Request& request, std::shared_ptr<ControlConnection> conn);
   Status StartSwitch();
   Status StartDiskServer();
   Status ServeNodeDisk(int number, bool fresh, const std::string& from, std::string* socket);

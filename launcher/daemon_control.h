@@ -1,0 +1,17 @@
+// Requests to the control sockets of ssid's helper daemons (plxd, switchd):
+// one JSON line out, one JSON line back, {"ok":false,"error":...} turned
+// into a Status that names the daemon.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/status.h"
+
+namespace ssiuml {
+
+Status DaemonRequest(const std::string& daemon, const std::string& control, const nlohmann::json& request,
+                     nlohmann::json* reply = nullptr);
+
+}  // namespace ssiuml

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# switchd under real nodes: partitions cut exactly the links between groups
+# and heal in one step, loss and delay act on a node's traffic, every fault
+# is an event, vde_plug connects unchanged, and garbage on the switch's ctl
+# socket is refused while the nodes keep talking.
+. "$(dirname "$0")/lib.sh"
+C=net$$
+use_cluster $C
+sw=$HOME/.ssiuml/run/$C/switch
+
+check "ssi-start 3" ssi-start --cluster $C 3
+check "node1 reaches node3" ssi-exec --cluster $C 1 -- ping -c 1 -W 2 node3
+check "ssi-net partition 1,2 3" ssi-net --cluster $C partition 1,2 3
+expect_output "node1 no longer reaches node3" "100% packet loss" ssi-exec --cluster $C 1 -- ping -c 1 -W 1 node3
+check "node1 still reaches node2" ssi-exec --cluster $C 1 -- ping -c 1 -W 2 node2
+expect_output "node3 reaches nobody" "100% packet loss" ssi-exec --cluster $C 3 -- ping -c 1 -W 1 node2
+check "ssi-net heal" ssi-net --cluster $C heal
+check "node1 reaches node3 again" ssi-exec --cluster $C 1 -- ping -c 1 -W 2 node3
+check "ssi-net isolate 2" ssi-net --cluster $C isolate 2
+expect_output "node2 is cut off" "100% packet loss" ssi-exec --cluster $C 1 -- ping -c 1 -W 1 node2
+check "node1 and node3 still talk" ssi-exec --cluster $C 1 -- ping -c 1 -W 2 node3
+check "heal" ssi-net --cluster $C heal
+check "ssi-net down 3" ssi-net --cluster $C down 3
+expect_output "node3's link is down" "100% packet loss" ssi-exec --cluster $C 1 -- ping -c 1 -W 1 node3
+check "ssi-net up 3" ssi-net --cluster $C up 3
+check "node3 is back" ssi-exec --cluster $C 1 -- ping -c 1 -W 2 node3
+check "ssi-net loss 2 100%" ssi-net --cluster $C loss 2 100%
+expect_output "all of node2's frames are lost" "100% packet loss" ssi-exec --cluster $C 1 -- ping -c 2 -W 1 node2
+check "ssi-net delay 2 200ms" ssi-net --cluster $C delay 2 200ms
+check "heal clears loss" ssi-net --cluster $C heal
+check "ssi-net delay 2 200ms" ssi-net --cluster $C delay 2 200ms
+rtt=$(ssi-exec --cluster $C 1 -- ping -c 1 -W 3 node2 | sed -n 's/.*time=\([0-9]*\).*/\1/p')
+check "the delay shows in the round trip ($rtt ms)" test "${rtt:-0}" -ge 200
+check "heal" ssi-net --cluster $C heal
+expect_output "status counts drops by cause" "partition=|loss=" ssi-net --cluster $C status
+events=$HOME/.ssiuml/clusters/$C/events.jsonl
+check "faults are events" test "$(grep -c '"event":"net_' "$events")" -ge 10
+
+# Bad input on the ctl socket and from clients that vanish.
+head -c 300 /dev/urandom | $SSI_BIN/sockcat "$sw/ctl" 500 >/dev/null 2>&1
+printf 'short' | $SSI_BIN/sockcat "$sw/ctl" 500 >/dev/null 2>&1
+for _ in $(seq 10); do $SSI_BIN/sockcat "$sw/ctl" 50 </dev/null >/dev/null 2>&1; done
+expect_output "garbage handshakes are refused and counted" '"refused_clients":[1-9]' \
+  sh -c "echo '{\"v\":1,\"cmd\":\"status\"}' | $SSI_BIN/sockcat $HOME/.ssiuml/run/$C/switch.ctl 500"
+expect_output "a bad control request gets an error" '"ok":false' \
+  sh -c "echo '{\"v\":1,\"cmd\":\"partition\",\"groups\":\"all\"}' | $SSI_BIN/sockcat $HOME/.ssiuml/run/$C/switch.ctl 500"
+expect_output "ssi-net refuses a bad node" "isolate needs a node number" ssi-net --cluster $C isolate zero
+check "the nodes still talk" ssi-exec --cluster $C 2 -- ping -c 1 -W 2 node3
+
+# The real vde_plug connects to switchd as to vde_switch.
+timeout 3 vde_plug "$sw" </dev/null >/dev/null 2>&1 &
+sleep 1
+check "vde_plug got a port" grep -q "port .* up: .*vde_plug\|port .* up:.*user=" "$HOME/.ssiuml/clusters/$C/log/switch.log"
+wait
+check "ssi-stop" ssi-stop --cluster $C
