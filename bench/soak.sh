@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Soak: random add / rm / pause / resume on a 16-node cluster for a long time
-# (an hour by default; --short runs a minute for CI), then checks that ssid's
-# file descriptors and memory stayed flat, no process was orphaned and no
-# stale socket or umid directory remains.
+# Soak: random add / rm / pause / resume / isolate / heal on a 16-node
+# cluster with lock traffic from every node and the host, for a long time (an
+# hour by default; --short runs a minute for CI), then checks that the file
+# descriptors and memory of ssid, switchd, lockserver and plxd stayed flat, no
+# process was orphaned and no stale socket or umid directory remains.
 # Usage: bench/soak.sh [--short] [--seconds N] [--nodes N]
 set -uo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -35,17 +36,30 @@ fail() { echo "soak: FAIL: $*"; failures=$((failures + 1)); }
 
 ssi-start --cluster $C "$nodes" >/dev/null || { echo "soak: ssi-start failed"; exit 1; }
 ssid=$(cat "$work/.ssiuml/run/$C/ssid.pid")
-fds() { ls "/proc/$ssid/fd" | wc -l; }
-rss() { awk '/^VmRSS/ {print $2}' "/proc/$ssid/status"; }
+daemon_pid() { pgrep -P "$ssid" -x "$1" | head -1; }
+declare -A pids=([ssid]=$ssid [switchd]=$(daemon_pid switchd) [lockserver]=$(daemon_pid lockserver) [plxd]=$(daemon_pid plxd))
+fds() { ls "/proc/$1/fd" | wc -l; }
+rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
+# Lock traffic: every node and the host take one EX lock in turn, all along.
+for n in $(seq "$nodes"); do
+  ssi-exec --cluster $C $n -- 'while :; do ssi-lock -m EX soak -- usleep 20000; usleep 50000; done' >/dev/null 2>&1 &
+done
+(while :; do ssi-lock --cluster $C -m EX soak -- true >/dev/null 2>&1; sleep 0.05; done) &
+locker=$!
 # Warm up once around the loop so caches and buffers reach their size.
 ssi-rm --cluster $C 1 >/dev/null; ssi-add --cluster $C 1 >/dev/null
-fd0=$(fds) rss0=$(rss)
+declare -A fd0 rss0
+for d in "${!pids[@]}"; do fd0[$d]=$(fds "${pids[$d]}"); rss0[$d]=$(rss "${pids[$d]}"); done
+isolated=0
 ops=0 end=$(( $(date +%s) + seconds ))
 while [ "$(date +%s)" -lt $end ]; do
   n=$(( RANDOM % nodes + 1 ))
   state=$(ssi-status --cluster $C | awk -v n=$n '$1 == n {print $2}')
   case "$state:$(( RANDOM % 4 ))" in
-    running:0|running:1) ssi-rm --cluster $C $n >/dev/null ;;
+    running:0) ssi-rm --cluster $C $n >/dev/null ;;
+    running:1)  # a partition heals on the next turn; the isolated node may be fenced
+      if [ $isolated -eq 0 ]; then ssi-net --cluster $C isolate $n >/dev/null; isolated=1
+      else ssi-net --cluster $C heal >/dev/null; isolated=0; fi ;;
     running:2) ssi-pause --cluster $C $n >/dev/null ;;
     running:3) ssi-exec --cluster $C $n -- 'echo $RANDOM > /root/soak; sync' >/dev/null ;;
     paused:*) ssi-resume --cluster $C $n >/dev/null ;;
@@ -53,18 +67,27 @@ while [ "$(date +%s)" -lt $end ]; do
   esac
   ops=$((ops + 1))
 done
-# Bring every node back, then compare.
+# Heal, bring every node back, then compare.
+ssi-net --cluster $C heal >/dev/null
+kill $locker 2>/dev/null; wait $locker 2>/dev/null
 for n in $(seq "$nodes"); do
   case "$(ssi-status --cluster $C | awk -v n=$n '$1 == n {print $2}')" in
     paused) ssi-resume --cluster $C $n >/dev/null ;;
     crashed) ssi-add --cluster $C $n >/dev/null ;;
   esac
 done
-fd1=$(fds) rss1=$(rss)
 running=$(ssi-status --cluster $C | grep -c ' running ')
 [ "$running" -eq "$nodes" ] || fail "$running of $nodes nodes running at the end"
-[ "$fd1" -le "$fd0" ] || fail "ssid's descriptors grew from $fd0 to $fd1"
-[ "$rss1" -le $(( rss0 + rss0 / 4 + 2048 )) ] || fail "ssid's memory grew from ${rss0} to ${rss1} KiB"
+figures=""
+for d in ssid switchd lockserver plxd; do
+  p=${pids[$d]}
+  [ -d "/proc/$p" ] || { fail "$d (pid $p) is gone"; continue; }
+  fd1=$(fds "$p") rss1=$(rss "$p")
+  # A few descriptors of slack: connections of the lock traffic come and go.
+  [ "$fd1" -le $(( ${fd0[$d]} + 4 )) ] || fail "$d's descriptors grew from ${fd0[$d]} to $fd1"
+  [ "$rss1" -le $(( ${rss0[$d]} + ${rss0[$d]} / 4 + 2048 )) ] || fail "$d's memory grew from ${rss0[$d]} to $rss1 KiB"
+  figures="$figures ${d}_fds=${fd0[$d]}->$fd1 ${d}_rss_kib=${rss0[$d]}->$rss1"
+done
 # Each node is one UML started by ssid; anything else of the cluster's
 # re-parented to ssid is an orphaned helper.
 mains=$(pgrep -P "$ssid" -f "uml_dir=$work/.ssiuml/run/$C/uml" | wc -l)
@@ -78,6 +101,6 @@ dirs=$(ls "$work/.ssiuml/run/$C/uml" | wc -l)
 ssi-stop --cluster $C >/dev/null
 left=$(pgrep -af "$work" | grep -v pgrep)
 [ -z "$left" ] || fail "processes left after ssi-stop: $left"
-echo "RESULT soak_seconds=$seconds nodes=$nodes seed=$seed operations=$ops ssid_fds=$fd0->$fd1 ssid_rss_kib=$rss0->$rss1"
+echo "RESULT soak_seconds=$seconds nodes=$nodes seed=$seed operations=$ops$figures"
 echo "soak: $([ $failures -eq 0 ] && echo passed || echo "$failures failure(s)")"
 [ $failures -eq 0 ]

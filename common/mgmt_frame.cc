@@ -16,8 +16,8 @@ struct VerbName {
 };
 
 constexpr VerbName kVerbs[] = {
-    {Verb::kHello, "HELLO", true, false}, {Verb::kPing, "PING", false, false},
-    {Verb::kPong, "PONG", false, false},  {Verb::kExec, "EXEC", false, true},
+    {Verb::kHello, "HELLO", true, true}, {Verb::kPing, "PING", false, false},
+    {Verb::kPong, "PONG", false, true},  {Verb::kExec, "EXEC", false, true},
     {Verb::kKill, "KILL", false, false},  {Verb::kOut, "OUT", true, true},
     {Verb::kExit, "EXIT", true, false},   {Verb::kErr, "ERR", false, true},
 };

@@ -8,8 +8,12 @@
 // noise from before the agent opened the line parses as garbage, not as a
 // request. Frames:
 //   host -> guest: PING id | EXEC id b64(command) | KILL id
-//   guest -> host: HELLO 0 version | PONG id | OUT id fd b64(data) |
-//                  EXIT id status | ERR id b64(message)
+//   guest -> host: HELLO 0 version b64(boot) | PONG id b64(boot) |
+//                  OUT id fd b64(data) | EXIT id status | ERR id b64(message)
+// boot is the node's boot id: a random secret ssi-agent makes once per boot
+// (/run/ssi/boot_id). This line is the only channel physically tied to the
+// node, so ssid learns it here and the lock server trusts a session that
+// presents it as node N's.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +38,7 @@ struct Frame {
   Verb verb = Verb::kPing;
   uint64_t id = 0;
   int64_t num = 0;      // HELLO: version; OUT: fd; EXIT: status
-  std::string payload;  // EXEC: command; OUT: data; ERR: message (decoded)
+  std::string payload;  // HELLO, PONG: boot id; EXEC: command; OUT: data; ERR: message (decoded)
 };
 
 std::string Encode(const Frame& frame);

@@ -29,6 +29,12 @@ TEST_CASE("frames round-trip") {
   CHECK(in.num == 2);
   CHECK(in.payload == out.payload);
 
+  Frame pong{Verb::kPong, 3, 0, "0123456789abcdef0123456789abcdef"};
+  line = Encode(pong);
+  line.pop_back();
+  REQUIRE(Parse(line, &in).ok());
+  CHECK(in.payload == pong.payload);
+
   REQUIRE(Parse("EXIT 7 -1", &in).ok());
   CHECK(in.num == -1);
 }

@@ -21,6 +21,7 @@
 #include "common/log.h"
 #include "common/mgmt_frame.h"
 #include "common/unix_socket.h"
+#include "cow/faulty_block_device.h"
 #include "cow/plx.h"
 #include "cow/vdi_block_device.h"
 #include "cow/vhost_blk_server.h"
@@ -57,7 +58,9 @@ class Daemon {
 
   Status Serve(const std::string& name, std::unique_ptr<BlockDevice> device, const std::string& socket) {
     if (servers_.count(name) != 0) return Status::Busy(name + " is already served");
-    auto server = std::make_unique<vhost::VhostBlkServer>(loop_, socket, std::move(device));
+    // Every disk can be failed on request (ssi-nemesis disk faults).
+    auto server = std::make_unique<vhost::VhostBlkServer>(loop_, socket,
+                                                          std::make_shared<FaultyBlockDevice>(std::move(device)));
     Status s = server->Listen();
     if (!s.ok()) return s;
     spdlog::info("serving {} at {}", name, socket);
@@ -116,7 +119,10 @@ class Daemon {
       nlohmann::json vdis = nlohmann::json::array();
       for (const auto& [name, server] : servers_) {
         const vhost::BlkStats& st = server->stats();
-        nlohmann::json v = {{"vdi", name}, {"socket", server->socket_path()}, {"connected", server->connected()}};
+        nlohmann::json v = {{"vdi", name},
+                            {"socket", server->socket_path()},
+                            {"connected", server->connected()},
+                            {"fault", FaultName(*server)}};
         if (cmd == "stats")
           v["stats"] = {{"reads", st.reads},       {"writes", st.writes},   {"flushes", st.flushes},
                         {"bytes_read", st.bytes_read}, {"bytes_written", st.bytes_written},
@@ -135,6 +141,18 @@ class Daemon {
       nlohmann::json names = nlohmann::json::array();
       for (const auto& info : infos) names.push_back(info.name);
       ok["vdis"] = names;
+      return ok;
+    }
+    if (cmd == "du") {
+      if (!store_) return fail("plxd serves no store");
+      std::vector<plx::DuInfo> du;
+      Status s = store_->Du(&du);
+      if (!s.ok()) return fail(s.message());
+      nlohmann::json vdis = nlohmann::json::array();
+      for (const auto& d : du)
+        vdis.push_back({{"vdi", d.name}, {"private_blocks", d.private_data + d.private_nodes},
+                        {"shared_blocks", d.shared_data}});
+      ok["du"] = vdis;
       return ok;
     }
     if (vdi.empty()) return fail(cmd + " needs \"vdi\"");
@@ -160,6 +178,16 @@ class Daemon {
       servers_.erase(it);
       return ok;
     }
+    if (cmd == "fault") {
+      std::string fault = req.value("fault", std::string());
+      if (fault != "none" && fault != "stall" && fault != "error")
+        return fail("fault must be none, stall or error");
+      auto& device = dynamic_cast<FaultyBlockDevice&>(it->second->device());
+      device.set_failing(fault == "error");
+      it->second->SetStalled(fault == "stall");
+      spdlog::warn("{}: disk fault {}", vdi, fault);
+      return ok;
+    }
     if (cmd == "snapshot") {
       if (!store_) return fail("plxd serves no store");
       std::shared_ptr<plx::Vdi> handle;
@@ -173,6 +201,11 @@ class Daemon {
       return ok;
     }
     return fail("unknown command " + cmd);
+  }
+
+  static const char* FaultName(vhost::VhostBlkServer& server) {
+    if (server.stalled()) return "stall";
+    return dynamic_cast<FaultyBlockDevice&>(server.device()).failing() ? "error" : "none";
   }
 
   EventLoop* loop_;

@@ -206,7 +206,13 @@ void VhostBlkServer::StartQueue() {
   ProcessQueue();
 }
 
+void VhostBlkServer::SetStalled(bool stalled) {
+  stalled_ = stalled;
+  if (!stalled_ && conn_.valid()) ProcessQueue();
+}
+
 void VhostBlkServer::ProcessQueue() {
+  if (stalled_) return;
   Chain chain;
   while (queue_.Pop(memory_, &chain)) {
     if (!chain.error.empty()) spdlog::warn("{}: refused a request: {}", path_, chain.error);

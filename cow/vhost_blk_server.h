@@ -30,6 +30,10 @@ class VhostBlkServer {
   bool connected() const { return conn_.valid(); }
   const BlkStats& stats() const { return stats_; }
   BlockDevice& device() { return *device_; }
+  // A stalled disk takes requests and completes none of them, as a hung
+  // SAN would; unstalling serves everything that queued meanwhile.
+  void SetStalled(bool stalled);
+  bool stalled() const { return stalled_; }
 
  private:
   void Accept();
@@ -53,6 +57,7 @@ class VhostBlkServer {
   uint64_t protocol_features_ = 0;
   std::vector<uint8_t> bounce_;
   BlkStats stats_;
+  bool stalled_ = false;
 };
 
 }  // namespace ssiuml::vhost

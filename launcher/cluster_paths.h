@@ -23,6 +23,11 @@ struct ClusterPaths {
   std::string UmlDir() const { return run + "/uml"; }
   std::string SwitchDir() const { return run + "/switch"; }
   std::string SwitchControl() const { return run + "/switch.ctl"; }
+  std::string LockDir() const { return run + "/lock"; }
+  std::string LockControl() const { return LockDir() + "/ctl"; }
+  // switchd's gateway hands each guest connection to 10.77.0.254:7400 here.
+  std::string LockGateway() const { return LockDir() + "/gw.sock"; }
+  std::string LockPortFile() const { return LockDir() + "/port"; }
   std::string LogDir() const { return state + "/log"; }
   std::string DiskDir() const { return state + "/disk"; }
   std::string Events() const { return state + "/events.jsonl"; }

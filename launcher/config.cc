@@ -8,7 +8,8 @@ namespace ssiuml {
 namespace {
 
 constexpr const char* kKnownKeys =
-    "KERNEL, ROOT, CIDEV, INITRD, INITRD_MEMEXP, MEM, NODES, MAX_NODES, SUBNET, DISK";
+    "KERNEL, ROOT, CIDEV, INITRD, INITRD_MEMEXP, MEM, NODES, MAX_NODES, SUBNET, DISK, HEARTBEAT_MS, "
+    "EXPIRY_MISSED";
 
 std::string Home() {
   const char* home = std::getenv("HOME");
@@ -158,6 +159,8 @@ Status ApplyKey(const std::string& key, const std::string& value, Config* config
   if (key == "NODES") return ParseCount(key, value, 1, 253, &config->nodes);
   if (key == "MAX_NODES") return ParseCount(key, value, 1, 253, &config->max_nodes);
   if (key == "SUBNET") return ParseSubnet(value, &config->subnet);
+  if (key == "HEARTBEAT_MS") return ParseCount(key, value, 10, 60000, &config->heartbeat_ms);
+  if (key == "EXPIRY_MISSED") return ParseCount(key, value, 2, 100, &config->expiry_missed);
   if (key == "DISK") {
     if (value == "ubd") {
       config->disk = DiskKind::kUbd;

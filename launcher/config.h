@@ -24,6 +24,10 @@ struct Config {
   int max_nodes = 64;                // highest node number accepted
   std::string subnet = "10.77.0";    // first three octets of the /24
   DiskKind disk = DiskKind::kPlx;
+  // The lock server's failure detection: a node whose agent is silent for
+  // heartbeat_ms * expiry_missed leaves the cluster and is fenced.
+  int heartbeat_ms = 200;
+  int expiry_missed = 5;
 };
 
 // Parses text; errors read "FILE:LINE: what is wrong".

@@ -107,6 +107,18 @@ std::string RunAction(const ClusterPaths& paths, Command cmd, int node) {
   return "node " + std::to_string(node) + done;
 }
 
+// Partition (groups) or heal (no groups) through ssid to the switch.
+std::string RunNetAction(const ClusterPaths& paths, const std::vector<std::vector<int>>* groups) {
+  Request request;
+  request.cmd = Command::kNet;
+  request.net = groups ? nlohmann::json{{"cmd", "partition"}, {"groups", *groups}} : nlohmann::json{{"cmd", "heal"}};
+  nlohmann::json result;
+  Status s = CallSupervisor(paths, request, [](const nlohmann::json&) {}, &result, 10000);
+  if (!s.ok()) return s.message();
+  if (!result.value("ok", false)) return result.value("error", std::string("failed"));
+  return groups ? "network partitioned: " + nlohmann::json(*groups).dump() : "network healed";
+}
+
 int RunDashboard(const ClusterPaths& paths, uint32_t prefix) {
   ConsoleSession session;
   Status s = session.Open(paths, {}, /*events=*/true);
@@ -161,6 +173,8 @@ int RunDashboard(const ClusterPaths& paths, uint32_t prefix) {
           case Kind::kRemove: model.ShowMessage(RunAction(paths, Command::kRm, a.node)); break;
           case Kind::kPause: model.ShowMessage(RunAction(paths, Command::kPause, a.node)); break;
           case Kind::kResume: model.ShowMessage(RunAction(paths, Command::kResume, a.node)); break;
+          case Kind::kPartition: model.ShowMessage(RunNetAction(paths, &a.groups)); break;
+          case Kind::kHeal: model.ShowMessage(RunNetAction(paths, nullptr)); break;
           case Kind::kNone: break;
         }
         dirty = true;

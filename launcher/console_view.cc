@@ -63,6 +63,10 @@ std::string DescribeEvent(const nlohmann::json& e) {
   if (name == "node_paused") return node + " paused";
   if (name == "node_resumed") return node + " resumed";
   if (name == "cluster_stopped") return "cluster stopped";
+  if (name == "member_left") return node + " left the cluster (" + e.value("cause", "") + ")";
+  if (name == "member_joined") return node + " joined the cluster";
+  if (name == "net_partition") return "network partitioned: " + e.value("groups", nlohmann::json::array()).dump();
+  if (name == "net_heal") return "network healed";
   std::string text = name;
   std::replace(text.begin(), text.end(), '_', ' ');
   return node.empty() ? text : node + ": " + text;
@@ -80,6 +84,9 @@ const wchar_t* kHelp[] = {
     L"  a            add (boot) a node",
     L"  c            crash the selected node (ssi-rm), asks first",
     L"  P            pause / resume the selected node",
+    L"  i            isolate the selected node from the network, asks first",
+    L"  N            partition the network into groups (such as 1,2 3)",
+    L"  h            heal the network",
     L"  d            detach (the cluster keeps running)",
     L"  C-a          type a literal C-a into the node",
     L"  ?            this help",
@@ -105,6 +112,14 @@ void Dashboard::SetStatus(const nlohmann::json& status) {
     Row row;
     row.node = n.value("node", 0);
     row.state = n.value("state", "");
+    row.member = n.value("member", "-");
+    if (n.contains("disk_private_kib"))
+      row.details.push_back("disk " + FormatMemory(n.value("disk_private_kib", uint64_t{0})) + " own, " +
+                            FormatMemory(n.value("disk_shared_kib", uint64_t{0})) + " shared");
+    if (n.contains("net_rx_frames"))
+      row.details.push_back("net " + std::to_string(n.value("net_rx_frames", uint64_t{0})) + " in, " +
+                            std::to_string(n.value("net_tx_frames", uint64_t{0})) + " out, " +
+                            std::to_string(n.value("net_drops", uint64_t{0})) + " dropped");
     row.uptime_s = n.value("uptime_s", uint64_t{0});
     row.cpu_pct = n.value("cpu_pct", -1.0);
     row.mem_kib = n.value("mem_kib", uint64_t{0});
@@ -183,6 +198,11 @@ DashboardAction Dashboard::HandleKey(uint32_t key) {
       if (key == 'y' || key == 'Y') return {DashboardAction::Kind::kRemove, selected_, {}};
       message_ = "node " + std::to_string(selected_) + " left alone";
       return {};
+    case Mode::kConfirmIsolate:
+      mode_ = Mode::kNormal;
+      if (key == 'y' || key == 'Y') return {DashboardAction::Kind::kPartition, selected_, {}, {{selected_}}};
+      message_ = "node " + std::to_string(selected_) + " left connected";
+      return {};
     case Mode::kPrompt:
       return HandlePromptKey(key);
     case Mode::kPrefix:
@@ -260,6 +280,19 @@ DashboardAction Dashboard::HandlePrefixed(uint32_t key) {
       if (row == nullptr) return {};
       return {row->state == "paused" ? DashboardAction::Kind::kResume : DashboardAction::Kind::kPause,
               selected_, {}};
+    case 'i':
+      if (row == nullptr || row->state != "running") {
+        message_ = "no running node selected";
+      } else {
+        mode_ = Mode::kConfirmIsolate;
+      }
+      return {};
+    case 'N':
+      mode_ = Mode::kPrompt;
+      prompt_for_ = PromptFor::kPartition;
+      prompt_text_.clear();
+      return {};
+    case 'h': return {DashboardAction::Kind::kHeal, 0, {}};
     case 'd': return {DashboardAction::Kind::kDetach, 0, {}};
     case '?': mode_ = Mode::kHelp; return {};
     default:
@@ -283,6 +316,7 @@ DashboardAction Dashboard::HandlePromptKey(uint32_t key) {
     return {};
   }
   mode_ = Mode::kNormal;
+  if (prompt_for_ == PromptFor::kPartition) return PartitionFromPrompt();
   if (prompt_for_ == PromptFor::kSearch) {
     if (!prompt_text_.empty()) last_search_ = prompt_text_;
     Search(prompt_text_.empty());
@@ -307,6 +341,31 @@ DashboardAction Dashboard::HandlePromptKey(uint32_t key) {
   return {DashboardAction::Kind::kAdd, node, {}};
 }
 
+// "1,2 3" -> [[1,2],[3]]; nodes named nowhere form a group of their own.
+DashboardAction Dashboard::PartitionFromPrompt() {
+  DashboardAction action{DashboardAction::Kind::kPartition, 0, {}, {{}}};
+  int node = -1;
+  for (wchar_t c : prompt_text_ + L" ") {
+    if (c >= L'0' && c <= L'9' && node < 1000) {
+      node = (node < 0 ? 0 : node * 10) + (c - L'0');
+      continue;
+    }
+    if (c != L',' && c != L' ') {
+      message_ = "a partition is groups such as 1,2 3";
+      return {};
+    }
+    if (node > 0) action.groups.back().push_back(node);
+    node = -1;
+    if (c == L' ' && !action.groups.back().empty()) action.groups.emplace_back();
+  }
+  if (action.groups.back().empty()) action.groups.pop_back();
+  if (action.groups.empty()) {
+    message_ = "a partition is groups such as 1,2 3";
+    return {};
+  }
+  return action;
+}
+
 void Dashboard::Search(bool from_current) {
   if (FindRow(selected_) == nullptr || last_search_.empty()) return;
   const ConsoleText& text = Text(selected_);
@@ -329,7 +388,7 @@ Frame Dashboard::Render(int rows, int cols) const {
     return f;
   }
   int body = rows - 1;
-  int list_width = zoom_ ? 0 : std::clamp(cols / 3, 30, 44);
+  int list_width = zoom_ ? 0 : std::clamp(cols * 2 / 5, 30, 46);
   if (list_width > 0) {
     RenderNodeList(f, 0, body, list_width);
     for (int r = 0; r < body; ++r) Put(f, r, list_width, L"\u2502", 1);
@@ -354,7 +413,8 @@ Frame Dashboard::Render(int rows, int cols) const {
 
 void Dashboard::RenderNodeList(Frame& f, int top, int rows, int width) const {
   char header[64];
-  std::snprintf(header, sizeof header, " %-4s %-8s %7s %5s %6s", "NODE", "STATE", "UP", "CPU%", "MEM");
+  std::snprintf(header, sizeof header, " %-4s %-8s %-6s %7s %5s %6s", "NODE", "STATE", "MEMBER", "UP", "CPU%",
+                "MEM");
   Put(f, top, 0, Widen(header), width);
   f.spans.push_back({top, 0, width, Frame::Attr::kBold});
   if (rows_.empty()) Put(f, top + 1, 1, L"no nodes (C-a a adds one)", width - 1);
@@ -364,7 +424,7 @@ void Dashboard::RenderNodeList(Frame& f, int top, int rows, int width) const {
     bool live = row.state != "crashed" && row.state != "exited";
     std::string cpu = live && row.cpu_pct >= 0 ? std::to_string(static_cast<int>(row.cpu_pct + 0.5)) : "-";
     char line[128];
-    std::snprintf(line, sizeof line, " %-4d %-8s %7s %5s %6s", row.node, row.state.c_str(),
+    std::snprintf(line, sizeof line, " %-4d %-8s %-6s %7s %5s %6s", row.node, row.state.c_str(), row.member.c_str(),
                   live ? FormatUptime(row.uptime_s).c_str() : "-", cpu.c_str(),
                   live && row.mem_kib ? FormatMemory(row.mem_kib).c_str() : "-");
     Put(f, r, 0, Widen(line), width);
@@ -373,6 +433,8 @@ void Dashboard::RenderNodeList(Frame& f, int top, int rows, int width) const {
     if (!live && !row.note.empty() && r < top + rows) {
       Put(f, r++, 6, Widen(row.note), width - 6);
     }
+    for (size_t i = 0; live && row.node == selected_ && i < row.details.size() && r < top + rows; ++i)
+      Put(f, r++, 6, Widen(row.details[i]), width - 6);
   }
 }
 
@@ -404,14 +466,17 @@ void Dashboard::RenderConsole(Frame& f, int node, int top, int left, int rows, i
 void Dashboard::RenderStatusBar(Frame& f, int row, int cols) const {
   std::wstring text;
   if (mode_ == Mode::kPrompt) {
-    const wchar_t* label = prompt_for_ == PromptFor::kAdd    ? L" add node: "
-                           : prompt_for_ == PromptFor::kGoto ? L" go to node: "
-                                                             : L" search back: ";
+    const wchar_t* label = prompt_for_ == PromptFor::kAdd         ? L" add node: "
+                           : prompt_for_ == PromptFor::kGoto      ? L" go to node: "
+                           : prompt_for_ == PromptFor::kPartition ? L" partition into groups (such as 1,2 3): "
+                                                                  : L" search back: ";
     text = label + prompt_text_;
     f.cursor_row = row;
     f.cursor_col = std::min(static_cast<int>(text.size()), cols - 1);
   } else if (mode_ == Mode::kConfirmRemove) {
     text = L" crash node " + std::to_wstring(selected_) + L" like a power cut? (y/n)";
+  } else if (mode_ == Mode::kConfirmIsolate) {
+    text = L" cut node " + std::to_wstring(selected_) + L" off the network? (y/n)";
   } else {
     text = L" [" + Widen(cluster_) + L"]";
     if (mode_ == Mode::kPrefix) text += L" C-a ...";

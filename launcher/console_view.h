@@ -32,10 +32,11 @@ enum : uint32_t {
 constexpr uint32_t kDefaultPrefix = 0x01;  // Ctrl-a
 
 struct DashboardAction {
-  enum class Kind { kNone, kInput, kDetach, kAdd, kRemove, kPause, kResume };
+  enum class Kind { kNone, kInput, kDetach, kAdd, kRemove, kPause, kResume, kPartition, kHeal };
   Kind kind = Kind::kNone;
   int node = 0;
   std::string bytes;  // kInput: what to type into the node's console
+  std::vector<std::vector<int>> groups;  // kPartition
 };
 
 // A screen of text plus the spans drawn highlighted.
@@ -67,19 +68,22 @@ class Dashboard {
   int selected() const { return selected_; }
 
  private:
-  enum class Mode { kNormal, kPrefix, kHelp, kConfirmRemove, kPrompt };
-  enum class PromptFor { kAdd, kGoto, kSearch };
+  enum class Mode { kNormal, kPrefix, kHelp, kConfirmRemove, kConfirmIsolate, kPrompt };
+  enum class PromptFor { kAdd, kGoto, kSearch, kPartition };
   struct Row {
     int node = 0;
     std::string state;
+    std::string member;  // the lock server's view; "-" without one
     uint64_t uptime_s = 0;
     double cpu_pct = -1;
     uint64_t mem_kib = 0;
     std::string note;
+    std::vector<std::string> details;  // disk and network figures, under the selected row
   };
 
   DashboardAction HandlePrefixed(uint32_t key);
   DashboardAction HandlePromptKey(uint32_t key);
+  DashboardAction PartitionFromPrompt();
   DashboardAction ForwardKey(uint32_t key);
   void Select(int node);
   void SelectRelative(int step);

@@ -41,6 +41,55 @@ TEST_CASE("the node list and the selected console are drawn") {
   CHECK(f.cursor_row >= 0);
 }
 
+TEST_CASE("membership, disk and network figures are shown") {
+  Dashboard d("demo");
+  nlohmann::json status = Status({{1, "running"}, {2, "crashed"}});
+  status["nodes"][0]["member"] = "member";
+  status["nodes"][0]["disk_private_kib"] = 2048;
+  status["nodes"][0]["disk_shared_kib"] = 307200;
+  status["nodes"][0]["net_rx_frames"] = 120;
+  status["nodes"][0]["net_tx_frames"] = 80;
+  status["nodes"][0]["net_drops"] = 3;
+  status["nodes"][1]["member"] = "fencing";
+  d.SetStatus(status);
+  CHECK(Shows(d, L"member"));
+  CHECK(Shows(d, L"fencing"));
+  CHECK(Shows(d, L"disk 2M own, 300M shared"));
+  CHECK(Shows(d, L"net 120 in, 80 out, 3 dropped"));
+  d.AddEvent({{"event", "member_left"}, {"node", 2}, {"cause", "expired"}});
+  CHECK(Shows(d, L"node 2 left the cluster (expired)"));
+}
+
+TEST_CASE("isolate asks first; partition and heal are actions") {
+  Dashboard d("demo");
+  d.SetStatus(Status({{1, "running"}, {2, "running"}, {3, "running"}}));
+  d.HandleKey(kDefaultPrefix);
+  d.HandleKey('i');
+  CHECK(Shows(d, L"cut node 1 off the network? (y/n)"));
+  CHECK(d.HandleKey('n').kind == Kind::kNone);
+  d.HandleKey(kDefaultPrefix);
+  d.HandleKey('i');
+  DashboardAction a = d.HandleKey('y');
+  CHECK(a.kind == Kind::kPartition);
+  CHECK(a.groups == std::vector<std::vector<int>>{{1}});
+
+  d.HandleKey(kDefaultPrefix);
+  d.HandleKey('N');
+  for (char c : std::string("1,2 3")) d.HandleKey(static_cast<uint32_t>(c));
+  a = d.HandleKey('\r');
+  CHECK(a.kind == Kind::kPartition);
+  CHECK(a.groups == std::vector<std::vector<int>>{{1, 2}, {3}});
+
+  d.HandleKey(kDefaultPrefix);
+  d.HandleKey('N');
+  for (char c : std::string("1|2")) d.HandleKey(static_cast<uint32_t>(c));
+  CHECK(d.HandleKey('\r').kind == Kind::kNone);
+  CHECK(Shows(d, L"a partition is groups such as 1,2 3"));
+
+  d.HandleKey(kDefaultPrefix);
+  CHECK(d.HandleKey('h').kind == Kind::kHeal);
+}
+
 TEST_CASE("keys go to the selected node, prefixed keys to the dashboard") {
   Dashboard d("demo");
   d.SetStatus(Status({{1, "running"}, {2, "running"}, {5, "running"}}));

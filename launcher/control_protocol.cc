@@ -16,7 +16,7 @@ constexpr CommandName kCommands[] = {
     {Command::kStop, "stop"},     {Command::kStatus, "status"}, {Command::kExec, "exec"},
     {Command::kPause, "pause"},   {Command::kResume, "resume"}, {Command::kAttach, "attach"},
     {Command::kFollow, "follow"}, {Command::kInput, "input"},   {Command::kEvent, "event"},
-    {Command::kSnap, "snap"},     {Command::kNet, "net"},
+    {Command::kSnap, "snap"},     {Command::kNet, "net"}, {Command::kDisk, "disk"},
 };
 
 bool TakesNodeList(Command cmd) {
@@ -131,6 +131,17 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
       return Status::InvalidArgument("net needs a \"request\" object with a \"cmd\"");
     request->net = *net;
   }
+  if (request->cmd == Command::kDisk) {
+    auto node = j.find("node");
+    if (node == j.end()) return Status::InvalidArgument("disk needs \"node\"");
+    s = check_node(*node, &request->node);
+    if (!s.ok()) return s;
+    auto fault = j.find("fault");
+    if (fault == j.end() || !fault->is_string() ||
+        (*fault != "stall" && *fault != "error" && *fault != "none"))
+      return Status::InvalidArgument("disk needs \"fault\": stall, error or none");
+    request->fault = fault->get<std::string>();
+  }
   if (request->cmd == Command::kEvent) {
     auto name = j.find("event");
     bool good = name != j.end() && name->is_string() && !name->get<std::string>().empty() &&
@@ -185,6 +196,10 @@ nlohmann::json EncodeRequest(const Request& request) {
     case Command::kSnap:
       j["node"] = request.node;
       j["name"] = request.name;
+      break;
+    case Command::kDisk:
+      j["node"] = request.node;
+      j["fault"] = request.fault;
       break;
     case Command::kEvent:
       j["event"] = request.event;

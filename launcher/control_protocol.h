@@ -13,6 +13,7 @@
 //   add also takes "from":"node3@before": the new nodes' disks are clones of it.
 //            {"v":1,"cmd":"net","request":{"cmd":"partition","groups":[[1,2],[3]]}}
 //              forwarded to switchd (switchd/PROTOCOL.md); its reply comes back as "net".
+//            {"v":1,"cmd":"disk","node":3,"fault":"stall"}  stall, error or none (DISK=plx)
 //   A console session stays open: {"v":1,"cmd":"attach","nodes":[1],"events":true}
 //   gets the followed nodes' console history and then their output as it
 //   comes, and events as they happen; on the same connection the client may
@@ -46,6 +47,7 @@ enum class Command {
   kEvent,                    // record an event (ssi-nemesis, ssi-test)
   kSnap,                     // live snapshot of a node's disk (DISK=plx)
   kNet,                      // a request for the switch (ssi-net)
+  kDisk,                     // a disk fault on a node's VDI (ssi-nemesis)
 };
 
 struct Request {
@@ -61,6 +63,7 @@ struct Request {
   std::string name;              // snap: the snapshot's name (empty: numbered)
   std::string from;              // add: clone the disks from this VDI@SNAP
   nlohmann::json net;            // net: the request for switchd
+  std::string fault;             // disk: stall, error or none
   std::string event;             // event: its name, [a-z_]
   nlohmann::json event_fields;   // event: an object of details
 };

@@ -116,6 +116,7 @@ void MgmtChannel::HandleLine(const std::string& line) {
                      mgmt::kProtocolVersion);
       [[fallthrough]];
     case mgmt::Verb::kPong:
+      boot_id_ = frame.payload;
       if (!ready_) {
         ready_ = true;
         on_ready_();

@@ -29,6 +29,8 @@ class MgmtChannel {
   MgmtChannel& operator=(const MgmtChannel&) = delete;
 
   bool ready() const { return ready_; }
+  // The guest's boot id (see common/mgmt_frame.h); empty until ready.
+  const std::string& boot_id() const { return boot_id_; }
   uint64_t Exec(const std::string& command, ExecHandlers handlers);
   void Kill(uint64_t id);
   // Completes every pending command with an error (the node went away).
@@ -45,6 +47,7 @@ class MgmtChannel {
   EventLoop* loop_;
   UniqueFd master_;
   std::function<void()> on_ready_;
+  std::string boot_id_;
   bool ready_ = false;
   bool closed_ = false;
   uint64_t ping_timer_ = 0;

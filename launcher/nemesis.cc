@@ -1,6 +1,7 @@
 #include "launcher/nemesis.h"
 
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <thread>
 
@@ -148,8 +149,141 @@ Status Nemesis::RollingRestart(uint64_t pause_ms, const std::function<bool()>& k
   return Status::OK();
 }
 
+Status Nemesis::Running(std::vector<int>* nodes) {
+  std::map<int, std::string> states;
+  Status s = States(&states);
+  *nodes = InState(states, "running");
+  return s;
+}
+
+Status Nemesis::Net(const nlohmann::json& request) {
+  Request call;
+  call.cmd = Command::kNet;
+  call.net = request;
+  nlohmann::json result;
+  Status s = CallSupervisor(paths_, call, [](const nlohmann::json&) {}, &result, 30000);
+  if (s.ok() && !result.value("ok", false)) s = Status::IOError(result.value("error", std::string("net failed")));
+  if (s.ok() && request.value("cmd", "") != "heal") net_faulted_ = true;
+  return s;
+}
+
+Status Nemesis::Partition(const std::string& shape, const std::string& target) {
+  std::vector<int> running;
+  Status s = Running(&running);
+  if (!s.ok()) return s;
+  nlohmann::json groups = nlohmann::json::array();
+  if (shape == "halves") {
+    std::vector<int> minority = Choose("minority", running);
+    std::vector<int> majority;
+    for (int n : running)
+      if (!std::count(minority.begin(), minority.end(), n)) majority.push_back(n);
+    groups = {majority, minority};
+  } else if (shape == "isolate") {
+    std::vector<int> alone = Choose(target, running);
+    if (alone.empty()) return Status::InvalidArgument("no running node matches '" + target + "'");
+    groups = {alone};
+  } else {
+    // Explicit: "1,2 3,4".
+    std::string group;
+    nlohmann::json current = nlohmann::json::array();
+    for (size_t i = 0; i <= shape.size(); ++i) {
+      char c = i < shape.size() ? shape[i] : ' ';
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        group += c;
+        continue;
+      }
+      if (!group.empty()) current.push_back(std::stoi(group));
+      group.clear();
+      if (c == ' ' && !current.empty()) {
+        groups.push_back(current);
+        current = nlohmann::json::array();
+      } else if (c != ',' && c != ' ') {
+        return Status::InvalidArgument("bad partition '" + shape + "' (halves, isolate, or groups such as 1,2 3)");
+      }
+    }
+    if (groups.empty()) return Status::InvalidArgument("partition needs groups such as 1,2 3");
+  }
+  log_("partition " + groups.dump());
+  Record("nemesis_partition", {});
+  return Net({{"cmd", "partition"}, {"groups", groups}});
+}
+
+Status Nemesis::Loss(const std::string& spec, double percent) {
+  std::vector<int> running;
+  Status s = Running(&running);
+  std::vector<int> nodes = Choose(spec, running);
+  if (s.ok() && nodes.empty()) s = Status::InvalidArgument("no running node matches '" + spec + "'");
+  if (s.ok()) log_("loss " + std::to_string(static_cast<int>(percent)) + "% on " + NodeNames(nodes));
+  for (int n : nodes)
+    if (s.ok()) s = Net({{"cmd", "loss"}, {"node", n}, {"percent", percent}});
+  return s;
+}
+
+Status Nemesis::Delay(const std::string& spec, uint64_t ms, uint64_t jitter_ms) {
+  std::vector<int> running;
+  Status s = Running(&running);
+  std::vector<int> nodes = Choose(spec, running);
+  if (s.ok() && nodes.empty()) s = Status::InvalidArgument("no running node matches '" + spec + "'");
+  if (s.ok()) log_("delay " + std::to_string(ms) + "ms on " + NodeNames(nodes));
+  for (int n : nodes)
+    if (s.ok()) s = Net({{"cmd", "delay"}, {"node", n}, {"ms", ms}, {"jitter_ms", jitter_ms}});
+  return s;
+}
+
+Status Nemesis::Disk(int node, const std::string& fault) {
+  Request call;
+  call.cmd = Command::kDisk;
+  call.node = node;
+  call.fault = fault;
+  nlohmann::json result;
+  Status s = CallSupervisor(paths_, call, [](const nlohmann::json&) {}, &result, 30000);
+  if (s.ok() && !result.value("ok", false)) s = Status::IOError(result.value("error", std::string("disk fault failed")));
+  return s;
+}
+
+Status Nemesis::DiskFault(const std::string& spec, const std::string& fault, std::vector<int>* chosen) {
+  std::vector<int> running;
+  Status s = Running(&running);
+  if (!s.ok()) return s;
+  std::vector<int> nodes = Choose(spec, running);
+  if (chosen) *chosen = nodes;
+  if (nodes.empty()) return Status::InvalidArgument("no running node matches '" + spec + "'");
+  log_("disk " + fault + " on " + NodeNames(nodes));
+  for (int n : nodes) {
+    if (s.ok()) s = Disk(n, fault);
+    if (s.ok()) disk_faulted_.insert(n);
+  }
+  return s;
+}
+
+void Nemesis::HealEverything() {
+  net_faulted_ = true;
+  std::vector<int> running;
+  if (Running(&running).ok()) disk_faulted_.insert(running.begin(), running.end());
+  Status s = Heal();
+  if (!s.ok()) log_("heal: " + s.message());
+}
+
+Status Nemesis::HealDisks() {
+  Status first;
+  for (int n : disk_faulted_) {
+    log_("heal: disk of node " + std::to_string(n));
+    Status s = Disk(n, "none");
+    if (!s.ok() && first.ok()) first = s;
+  }
+  disk_faulted_.clear();
+  return first;
+}
+
 Status Nemesis::Heal() {
   Status first;
+  if (net_faulted_) {
+    log_("heal: network");
+    first = Net({{"cmd", "heal"}});
+    net_faulted_ = false;
+  }
+  Status disks = HealDisks();
+  if (first.ok()) first = disks;
   if (!paused_.empty()) {
     std::vector<int> nodes(paused_.begin(), paused_.end());
     log_("heal: resume " + NodeNames(nodes));
@@ -158,6 +292,13 @@ Status Nemesis::Heal() {
     if (!s.ok()) first = s;
     paused_.clear();
   }
+  // Nodes the lock server had fenced after a partition or a long pause are
+  // this run's casualties too.
+  nlohmann::json status;
+  if (ClusterStatus(paths_, &status).ok())
+    for (const auto& n : status.value("nodes", nlohmann::json::array()))
+      if (n.value("state", "") == "crashed" && n.value("cause", "").rfind("fenced", 0) == 0)
+        crashed_.insert(n.value("node", 0));
   if (!crashed_.empty()) {
     std::vector<int> nodes(crashed_.begin(), crashed_.end());
     log_("heal: restart " + NodeNames(nodes));

@@ -33,7 +33,19 @@ class Nemesis {
   Status Resume(const std::string& spec);
   // Crash and restart every node in turn, waiting pause_ms between nodes.
   Status RollingRestart(uint64_t pause_ms, const std::function<bool()>& keep_going);
-  // Resumes what it paused and restarts what it crashed.
+  // Cuts the network between groups of running nodes. shape: "halves"
+  // (random, the larger half a majority), "isolate" (target alone) or
+  // explicit groups such as "1,2 3"; nodes in no group form their own.
+  Status Partition(const std::string& shape, const std::string& target = "one");
+  Status Loss(const std::string& spec, double percent);
+  Status Delay(const std::string& spec, uint64_t ms, uint64_t jitter_ms);
+  // fault: stall or error, on the chosen running nodes' disks.
+  Status DiskFault(const std::string& spec, const std::string& fault, std::vector<int>* chosen = nullptr);
+  Status HealDisks();
+  // Heals the network and every running node's disk, whoever faulted them.
+  void HealEverything();
+  // Resumes what it paused, restarts what it crashed, heals the network and
+  // the disks it faulted.
   Status Heal();
 
  private:
@@ -45,12 +57,17 @@ class Nemesis {
                     std::set<int>* applied, std::vector<int>* chosen);
   Status Apply(Command command, const std::vector<int>& nodes, uint64_t timeout_ms);
   void Record(const std::string& event, const std::vector<int>& nodes);
+  Status Net(const nlohmann::json& request);
+  Status Disk(int node, const std::string& fault);
+  Status Running(std::vector<int>* nodes);
 
   ClusterPaths paths_;
   std::mt19937_64 rng_;
   Logger log_;
   std::set<int> crashed_;
   std::set<int> paused_;
+  bool net_faulted_ = false;
+  std::set<int> disk_faulted_;
 };
 
 }  // namespace ssiuml

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdio>
 #include <random>
+#include <set>
 #include <thread>
 
 #include "launcher/cli.h"
@@ -32,7 +33,8 @@ void SleepUnlessInterrupted(uint64_t ms) {
 int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
   const char* usage =
       "ssi-nemesis [--cluster NAME] [--seed N] [--interval 10s] [--count K] [--target one|minority|"
-      "majority|all|random|N] crash|pause ...   or   ssi-nemesis heal";
+      "majority|all|random|N] FAULT...   or   ssi-nemesis heal\n"
+      "  FAULT: crash pause partition (random halves) isolate loss (30%) delay (100ms±20ms) disk-stall disk-error";
   po::options_description options("ssi-nemesis options");
   uint64_t seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   std::string interval_text = "10s", target = "one";
@@ -51,9 +53,11 @@ int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
   if (!ValidTargetSpec(target, 999)) return Error(ctx, "bad --target '" + target + "'", kExitUsage);
   bool heal_only = faults.size() == 1 && faults[0] == "heal";
   if (faults.empty()) return Error(ctx, std::string("which faults? (usage: ") + usage + ")", kExitUsage);
+  const std::set<std::string> known = {"crash", "pause", "partition", "isolate", "loss", "delay", "disk-stall", "disk-error"};
   for (const auto& f : faults)
-    if (!heal_only && f != "crash" && f != "pause")
-      return Error(ctx, "unknown fault '" + f + "' (crash, pause)", kExitUsage);
+    if (!heal_only && !known.count(f))
+      return Error(ctx, "unknown fault '" + f + "' (crash, pause, partition, isolate, loss, delay, disk-stall, disk-error)",
+                   kExitUsage);
   bool cleaned = false;
   if (!SupervisorRunning(ctx.paths, &cleaned))
     return Error(ctx, "cluster " + ctx.paths.name + " is not running (start it with ssi-start)");
@@ -63,10 +67,12 @@ int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
     std::fflush(stdout);
   });
   if (heal_only) {
-    // A separate run's faults are unknown here: resume and restart all.
+    // A separate run's faults are unknown here: resume and restart all, heal
+    // the network and every disk.
     Status s = nemesis.Resume("all");
     Status r = nemesis.Restart("all");
-    if (!s.ok() && !r.ok()) std::printf("ssi-nemesis: nothing to heal\n");
+    if (!s.ok() && !r.ok()) std::printf("ssi-nemesis: no node to resume or restart\n");
+    nemesis.HealEverything();
     return kExitOk;
   }
   struct sigaction sa = {};
@@ -78,7 +84,14 @@ int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
   int failures = 0;
   for (int i = 0; i < count && !g_interrupted; ++i) {
     const std::string& fault = faults[pick() % faults.size()];
-    Status s = fault == "crash" ? nemesis.Crash(target) : nemesis.Pause(target);
+    Status s = fault == "crash"        ? nemesis.Crash(target)
+               : fault == "pause"      ? nemesis.Pause(target)
+               : fault == "partition"  ? nemesis.Partition("halves")
+               : fault == "isolate"    ? nemesis.Partition("isolate", target)
+               : fault == "loss"       ? nemesis.Loss(target, 30)
+               : fault == "delay"      ? nemesis.Delay(target, 100, 20)
+               : fault == "disk-stall" ? nemesis.DiskFault(target, "stall")
+                                       : nemesis.DiskFault(target, "error");
     if (!s.ok()) {
       Error(ctx, s.message());
       ++failures;

@@ -2,6 +2,7 @@
 // between nodes, each applied at once and recorded as an event:
 //   ssi-net partition 1,2 3,4,5   ssi-net isolate 3   ssi-net heal
 //   ssi-net loss 3 20%   ssi-net delay 3 50ms [5ms]   ssi-net down 3 / up 3
+//   ssi-net forward 8080 3:80 (127.0.0.1:8080 on the host to node3:80)   ssi-net forwards
 #include <charconv>
 #include <cstdio>
 
@@ -17,6 +18,11 @@ namespace {
 bool ParseNode(const std::string& text, int* node) {
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *node);
   return ec == std::errc() && ptr == text.data() + text.size() && *node >= 1 && *node <= 254;
+}
+
+bool ParsePort(const std::string& text, int* port) {
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *port);
+  return ec == std::errc() && ptr == text.data() + text.size() && *port >= 1 && *port <= 65535;
 }
 
 // "1,2,5" -> [1,2,5].
@@ -55,7 +61,7 @@ void PrintStatus(const nlohmann::json& net) {
 int CmdNet(const Context& ctx, const std::vector<std::string>& args) {
   const char* usage =
       "ssi-net [--cluster NAME] status [--json] | partition G1 G2... | isolate N | heal | "
-      "loss N PCT% | delay N MS [JITTER] | down N | up N";
+      "loss N PCT% | delay N MS [JITTER] | down N | up N | forward HOSTPORT N:PORT | forwards";
   po::options_description options("ssi-net options");
   bool json = false;
   options.add_options()("json", po::bool_switch(&json), "status as JSON");
@@ -70,7 +76,10 @@ int CmdNet(const Context& ctx, const std::vector<std::string>& args) {
   if (node_verb && (words.size() < 2 || !ParseNode(words[1], &node)))
     return Error(ctx, verb + " needs a node number (usage: " + usage + ")", kExitUsage);
   if (node_verb) request["node"] = node;
-  size_t expected = verb == "status" || verb == "heal" ? 1 : verb == "loss" ? 3 : verb == "delay" ? 0 : 2;
+  size_t expected = verb == "status" || verb == "heal" || verb == "forwards" ? 1
+                    : verb == "loss" || verb == "forward"                  ? 3
+                    : verb == "delay"                                      ? 0
+                                                                           : 2;
   if (verb == "partition") {
     if (words.size() < 2) return Error(ctx, "partition needs groups such as 1,2 3", kExitUsage);
     nlohmann::json groups = nlohmann::json::array();
@@ -95,7 +104,16 @@ int CmdNet(const Context& ctx, const std::vector<std::string>& args) {
       return Error(ctx, "delay needs a time such as 50ms, and maybe a jitter such as 5ms", kExitUsage);
     request["ms"] = ms;
     request["jitter_ms"] = jitter;
-  } else if (verb != "status" && verb != "heal" && !node_verb) {
+  } else if (verb == "forward") {
+    int host_port = 0, node = 0, port = 0;
+    size_t colon = words.size() == 3 ? words[2].find(':') : std::string::npos;
+    if (colon == std::string::npos || !ParsePort(words[1], &host_port) ||
+        !ParseNode(words[2].substr(0, colon), &node) || !ParsePort(words[2].substr(colon + 1), &port))
+      return Error(ctx, "forward needs HOSTPORT N:PORT such as 8080 3:80", kExitUsage);
+    request["host_port"] = host_port;
+    request["node"] = node;
+    request["port"] = port;
+  } else if (verb != "status" && verb != "heal" && verb != "forwards" && !node_verb) {
     return Error(ctx, "unknown ssi-net command '" + verb + "' (usage: " + usage + ")", kExitUsage);
   }
   if (expected != 0 && verb != "partition" && words.size() != expected)
@@ -108,7 +126,13 @@ int CmdNet(const Context& ctx, const std::vector<std::string>& args) {
   Status s = CallSupervisor(ctx.paths, call, [](const nlohmann::json&) {}, &result, 30000);
   if (!s.ok()) return Error(ctx, s.message());
   if (!result.value("ok", false)) return Error(ctx, result.value("error", std::string("failed")));
-  if (verb == "status") {
+  if (verb == "forward") {
+    std::printf("%s -> node%d:%d\n", result["net"].value("listen", std::string()).c_str(), request["node"].get<int>(),
+                request["port"].get<int>());
+  } else if (verb == "forwards") {
+    for (const auto& f : result["net"].value("forwards", nlohmann::json::array()))
+      std::printf("127.0.0.1:%d -> node%d:%d\n", f.value("host_port", 0), f.value("node", 0), f.value("port", 0));
+  } else if (verb == "status") {
     if (json) {
       std::printf("%s\n", result["net"].dump(2).c_str());
     } else {

@@ -1,6 +1,8 @@
 #include "launcher/scenario.h"
 
+#include <cctype>
 #include <charconv>
+#include <cstdlib>
 
 namespace ssiuml {
 namespace {
@@ -124,13 +126,47 @@ Status Parser::Step(std::string_view rest) {
     s = duration(false);
   } else if (action == "heal") {
     step.kind = Kind::kHeal;
+  } else if (action == "partition") {
+    step.kind = Kind::kPartition;
+    step.shape = std::string(Trim(rest));
+    rest = {};
+    if (step.shape.rfind("isolate", 0) == 0) {
+      rest = std::string_view(step.text).substr(step.text.find("isolate") + 7);
+      step.shape = "isolate";
+      s = target();
+    } else if (step.shape != "halves") {
+      bool good = !step.shape.empty();
+      for (char c : step.shape) good = good && (std::isdigit(static_cast<unsigned char>(c)) || c == ',' || c == ' ');
+      if (!good) s = Fail("bad partition '" + step.shape + "' (halves, isolate TARGET, or groups such as 1,2 3)");
+    }
+  } else if (action == "loss") {
+    step.kind = Kind::kLoss;
+    s = target();
+    std::string pct(NextWord(&rest));
+    if (!pct.empty() && pct.back() == '%') pct.pop_back();
+    char* end = nullptr;
+    step.percent = pct.empty() ? -1 : std::strtod(pct.c_str(), &end);
+    if (s.ok() && (pct.empty() || *end != '\0' || step.percent < 0 || step.percent > 100))
+      s = Fail("loss needs a percentage such as 20%");
+  } else if (action == "delay") {
+    step.kind = Kind::kDelay;
+    s = target();
+    if (s.ok()) s = duration(true);
+    std::string_view jitter = NextWord(&rest);
+    if (s.ok() && !jitter.empty() && !ParseDuration(jitter, &step.jitter_ms))
+      s = Fail("bad jitter '" + std::string(jitter) + "' (such as 5ms)");
+  } else if (action == "disk-stall" || action == "disk-error") {
+    step.kind = action == "disk-stall" ? Kind::kDiskStall : Kind::kDiskError;
+    s = target();
+    if (s.ok()) s = duration(false);
   } else if (action == "exec") {
     step.kind = Kind::kExec;
     s = TargetsAndCommand(rest, &step.nodes, &step.command);
     rest = {};
   } else {
     return Fail("unknown step '" + std::string(action) +
-                "' (wait, crash, restart, pause, resume, rolling-restart, exec, heal)");
+                "' (wait, crash, restart, pause, resume, rolling-restart, partition, loss, delay, "
+                "disk-stall, disk-error, exec, heal)");
   }
   if (!s.ok()) return s;
   if (!Trim(rest).empty()) return Fail("unexpected '" + std::string(Trim(rest)) + "'");
@@ -142,6 +178,36 @@ Status Parser::Check(std::string_view rest) {
   ScenarioCheck check;
   check.line = line_;
   check.text = std::string(rest);
+  if (rest.substr(0, 13) == "lock-history ") {
+    check.kind = ScenarioCheck::Kind::kLockHistory;
+    check.expected = std::string(Trim(rest.substr(13)));
+    if (check.expected.empty() || check.expected[0] != '/' || check.expected.find(' ') != std::string::npos)
+      return Fail("lock-history needs the absolute path of the history file");
+    for (int n = 1; n <= s_->nodes; ++n) check.nodes.push_back(n);
+    s_->checks.push_back(std::move(check));
+    return Status::OK();
+  }
+  if (rest.substr(0, 8) == "members ") {
+    check.kind = ScenarioCheck::Kind::kMembers;
+    std::string_view body = rest.substr(8);
+    size_t eq = body.find(" == ");
+    if (eq == std::string_view::npos) return Fail("expected 'members TARGETS == 1,2,3 [within 10s]'");
+    Status s = Targets(body.substr(0, eq), &check.nodes);
+    if (!s.ok()) return s;
+    std::string_view list = Trim(body.substr(eq + 4));
+    if (size_t within = list.find(" within "); within != std::string_view::npos) {
+      std::string_view duration = Trim(list.substr(within + 8));
+      if (!ParseDuration(duration, &check.within_ms))
+        return Fail("bad duration '" + std::string(duration) + "' (such as 500ms, 3s or 1m)");
+      list = Trim(list.substr(0, within));
+    }
+    if (list != "none") {
+      s = Targets(list, &check.members);
+      if (!s.ok()) return s;
+    }
+    s_->checks.push_back(std::move(check));
+    return Status::OK();
+  }
   if (rest.substr(0, 10) == "signature ") {
     check.kind = ScenarioCheck::Kind::kSignature;
     Status s = Targets(rest.substr(10), &check.nodes);

@@ -14,11 +14,21 @@
 //   step resume TARGET
 //   step rolling-restart [DURATION]  every node in turn: crash, restart, wait
 //   step exec TARGETS: CMD           must exit 0
-//   step heal                        resume paused nodes, restart crashed ones
+//   step partition halves|isolate TARGET|GROUPS   GROUPS such as 1,2 3
+//   step loss TARGET PCT%            frames from/to the nodes dropped
+//   step delay TARGET DURATION [JITTER]
+//   step disk-stall TARGET [DURATION]   the node's disk stops answering
+//   step disk-error TARGET [DURATION]   the node's disk fails every request
+//   step heal                        undo every fault: resume, restart,
+//                                    heal network and disks
 //   check TARGETS: CMD == TEXT       output (trimmed) equals TEXT
 //   check TARGETS: CMD ~ TEXT        output contains TEXT
 //   check TARGETS: CMD exit N        exit status is N
 //   check signature TARGETS          matches the recorded ltest-style signature
+//   check members TARGETS == 1,2,3 [within 10s]
+//                                    each node's /run/ssi/members converges to the set
+//   check lock-history FILE          every node's ssi-lock --history FILE, merged,
+//                                    passes the mutual-exclusion checker
 //
 // TARGETS is all, or node numbers separated by commas. TARGET (for faults)
 // is a node number, one, random, minority, majority or all, chosen among the
@@ -35,23 +45,31 @@
 namespace ssiuml {
 
 struct ScenarioStep {
-  enum class Kind { kWait, kCrash, kRestart, kPause, kResume, kRollingRestart, kExec, kHeal };
+  enum class Kind {
+    kWait, kCrash, kRestart, kPause, kResume, kRollingRestart, kExec, kHeal,
+    kPartition, kLoss, kDelay, kDiskStall, kDiskError,
+  };
   Kind kind = Kind::kWait;
   int line = 0;
   std::string target;       // fault target spec
   std::vector<int> nodes;   // exec
-  uint64_t duration_ms = 0;  // wait, pause, rolling-restart
+  uint64_t duration_ms = 0;  // wait, pause, rolling-restart, delay, disk faults
+  uint64_t jitter_ms = 0;    // delay
+  double percent = 0;        // loss
+  std::string shape;         // partition: halves, isolate or explicit groups
   std::string command;      // exec
   std::string text;         // as written, for the timeline
 };
 
 struct ScenarioCheck {
-  enum class Kind { kEquals, kContains, kExit, kSignature };
+  enum class Kind { kEquals, kContains, kExit, kSignature, kMembers, kLockHistory };
   Kind kind = Kind::kEquals;
   int line = 0;
   std::vector<int> nodes;
   std::string command;
-  std::string expected;  // kEquals, kContains
+  std::string expected;  // kEquals, kContains; kLockHistory: the file
+  std::vector<int> members;  // kMembers
+  uint64_t within_ms = 10000;  // kMembers
   int exit_status = 0;   // kExit
   std::string text;      // as written, for the report
 };

@@ -6,11 +6,13 @@
 
 #include <chrono>
 #include <cstdio>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "common/env.h"
 #include "launcher/control_client.h"
+#include "launcher/lock_history.h"
 #include "launcher/nemesis.h"
 #include "launcher/spawner.h"
 
@@ -81,6 +83,8 @@ class Runner {
   Status RunStep(const ScenarioStep& step);
   void RunCheck(const ScenarioCheck& check);
   void CheckSignature(const ScenarioCheck& check, int node);
+  void CheckMembers(const ScenarioCheck& check);
+  void CheckLocks(const ScenarioCheck& check);
   void BuildTimeline();
 
   const Scenario& scenario_;
@@ -181,6 +185,21 @@ Status Runner::RunStep(const ScenarioStep& step) {
       return nemesis_.RollingRestart(step.duration_ms, [this] { return !Stopping(); });
     case Kind::kHeal:
       return nemesis_.Heal();
+    case Kind::kPartition:
+      return nemesis_.Partition(step.shape, step.target);
+    case Kind::kLoss:
+      return nemesis_.Loss(step.target, step.percent);
+    case Kind::kDelay:
+      return nemesis_.Delay(step.target, step.duration_ms, step.jitter_ms);
+    case Kind::kDiskStall:
+    case Kind::kDiskError: {
+      // A timed disk fault heals only the disks; other faults stay.
+      const char* fault = step.kind == Kind::kDiskStall ? "stall" : "error";
+      Status s = nemesis_.DiskFault(step.target, fault);
+      if (!s.ok() || step.duration_ms == 0) return s;
+      Sleep(step.duration_ms);
+      return nemesis_.HealDisks();
+    }
     case Kind::kExec:
       for (int node : step.nodes) {
         std::string output;
@@ -196,8 +215,61 @@ Status Runner::RunStep(const ScenarioStep& step) {
   return Status::OK();
 }
 
+// Polls every target's /run/ssi/members until each lists exactly the
+// expected nodes, or the time is up.
+void Runner::CheckMembers(const ScenarioCheck& check) {
+  std::string want;
+  for (int n : check.members) want += std::to_string(n) + " ";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(check.within_ms);
+  std::map<int, std::string> seen;
+  for (;;) {
+    bool all = true;
+    for (int node : check.nodes) {
+      std::string output;
+      int status = -1;
+      Status s = ExecOnNode(paths_, node, "tail -n +2 /run/ssi/members | sort -n | tr '\\n' ' '", kExecTimeoutMs,
+                            &output, &status);
+      seen[node] = s.ok() ? output : s.message();
+      all = all && s.ok() && output == want;
+    }
+    if (all || std::chrono::steady_clock::now() >= deadline || Stopping()) break;
+    Sleep(200);
+  }
+  for (int node : check.nodes)
+    report_.results.push_back({check.line, node, seen[node] == want, check.text,
+                               "members were '" + Trimmed(seen[node]) + "', wanted '" + Trimmed(want) + "'"});
+}
+
+void Runner::CheckLocks(const ScenarioCheck& check) {
+  CheckResult r{check.line, 0, false, check.text, ""};
+  std::map<int, std::string> histories;
+  for (int node : check.nodes) {
+    std::string output;
+    int status = -1;
+    Status s = ExecOnNode(paths_, node, "cat " + check.expected + " 2>/dev/null; true", kExecTimeoutMs, &output, &status);
+    if (!s.ok()) r.detail += "node " + std::to_string(node) + ": " + s.message() + "; ";
+    histories[node] = output;
+  }
+  std::string events;
+  Status s = Env::Default()->ReadFileToString(paths_.Events(), &events);
+  lock::CheckResult result;
+  if (s.ok()) s = CheckLockHistory(histories, events, &result);
+  if (!s.ok()) {
+    r.detail += s.message();
+  } else {
+    r.pass = r.detail.empty() && result.ok() && result.acquires > 0;
+    r.detail += std::to_string(result.acquires) + " acquires, " + std::to_string(result.releases) + " releases, " +
+                std::to_string(result.fenced) + " holders fenced";
+    if (result.acquires == 0) r.detail += "; no acquire recorded";
+    for (size_t i = 0; i < result.violations.size() && i < 5; ++i) r.detail += "; " + result.violations[i];
+  }
+  report_.results.push_back(std::move(r));
+}
+
 void Runner::RunCheck(const ScenarioCheck& check) {
   using Kind = ScenarioCheck::Kind;
+  if (check.kind == Kind::kMembers) return CheckMembers(check);
+  if (check.kind == Kind::kLockHistory) return CheckLocks(check);
   for (int node : check.nodes) {
     if (check.kind == Kind::kSignature) {
       CheckSignature(check, node);

@@ -70,6 +70,15 @@ TEST_CASE("scenario errors name the line") {
       {"nodes 2\nstep wait soon\n", "x.scn:2: bad duration 'soon'"},
       {"nodes 2\nstep heal now\n", "x.scn:2: unexpected 'now'"},
       {"nodes 2\ncheck 1: true\n", "x.scn:2: a check needs"},
+      {"nodes 3\nstep partition 1,2 | 3\n", "x.scn:2: bad partition '1,2 | 3'"},
+      {"nodes 3\nstep partition isolate 9\n", "x.scn:2: bad target '9'"},
+      {"nodes 3\nstep loss 1 120%\n", "x.scn:2: loss needs a percentage"},
+      {"nodes 3\ncheck members 1 = 1\n", "x.scn:2: expected 'members TARGETS == 1,2,3"},
+      {"nodes 3\ncheck members 1 == 1,7\n", "x.scn:2: node 7 is not in this scenario"},
+      {"nodes 3\ncheck members 1 == 1 within soon\n", "x.scn:2: bad duration 'soon'"},
+      {"nodes 3\ncheck lock-history h\n", "x.scn:2: lock-history needs the absolute path"},
+      {"nodes 3\nstep delay 1 fast\n", "x.scn:2: bad duration 'fast'"},
+      {"nodes 3\nstep disk-stall 1 2s later\n", "x.scn:2: unexpected 'later'"},
       {"nodes 2\ncheck 1: true exit 300\n", "x.scn:2: 'exit' needs a status from 0 to 255"},
       {"nodes 2\nfrobnicate\n", "x.scn:2: unknown keyword 'frobnicate'"},
       {"nodes 2\ntimeout 0s\n", "x.scn:2: bad timeout"},
@@ -83,6 +92,56 @@ TEST_CASE("scenario errors name the line") {
     REQUIRE_FALSE(st.ok());
     CHECK(st.message().find(c.error) == 0);
   }
+}
+
+TEST_CASE("network and disk fault steps parse") {
+  Scenario s;
+  Status st = ParseScenario(
+      "nodes 5\n"
+      "step partition halves\n"
+      "step partition isolate minority\n"
+      "step partition 1,2 3,4\n"
+      "step loss 3 20%\n"
+      "step delay all 50ms 5ms\n"
+      "step disk-stall one 2s\n"
+      "step disk-error 2\n"
+      "check all: true exit 0\n",
+      "x.scn", 64, &s);
+  REQUIRE(st.ok());
+  REQUIRE(s.steps.size() == 7);
+  using Kind = ScenarioStep::Kind;
+  CHECK(s.steps[0].kind == Kind::kPartition);
+  CHECK(s.steps[0].shape == "halves");
+  CHECK(s.steps[1].shape == "isolate");
+  CHECK(s.steps[1].target == "minority");
+  CHECK(s.steps[2].shape == "1,2 3,4");
+  CHECK(s.steps[3].kind == Kind::kLoss);
+  CHECK(s.steps[3].percent == 20);
+  CHECK(s.steps[4].duration_ms == 50);
+  CHECK(s.steps[4].jitter_ms == 5);
+  CHECK(s.steps[5].kind == Kind::kDiskStall);
+  CHECK(s.steps[5].duration_ms == 2000);
+  CHECK(s.steps[6].kind == Kind::kDiskError);
+}
+
+TEST_CASE("membership and lock-history checks parse") {
+  Scenario s;
+  Status st = ParseScenario(
+      "nodes 3\n"
+      "check members 1,2 == 1,2 within 5s\n"
+      "check members all == 1,2,3\n"
+      "check lock-history /root/h\n",
+      "x.scn", 64, &s);
+  REQUIRE(st.ok());
+  REQUIRE(s.checks.size() == 3);
+  CHECK(s.checks[0].kind == ScenarioCheck::Kind::kMembers);
+  CHECK(s.checks[0].nodes == std::vector<int>{1, 2});
+  CHECK(s.checks[0].members == std::vector<int>{1, 2});
+  CHECK(s.checks[0].within_ms == 5000);
+  CHECK(s.checks[1].within_ms == 10000);
+  CHECK(s.checks[2].kind == ScenarioCheck::Kind::kLockHistory);
+  CHECK(s.checks[2].expected == "/root/h");
+  CHECK(s.checks[2].nodes == std::vector<int>{1, 2, 3});
 }
 
 TEST_CASE("durations") {

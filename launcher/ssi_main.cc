@@ -40,14 +40,16 @@ void PrintNodeProgress(const Context& ctx, const nlohmann::json& m, bool* failed
 void PrintStatusTable(const nlohmann::json& s) {
   std::printf("cluster %s: ssid %d, %s disks, switch %s\n", s.value("cluster", "").c_str(),
               s.value("ssid_pid", 0), s.value("disk", "").c_str(), s.value("switch", "").c_str());
-  std::printf("%-5s %-9s %-8s %-8s %-8s %-14s %s\n", "NODE", "STATE", "PID", "UPTIME", "MEM", "IP",
-              "NOTE");
+  // STATE is ssid's view of the processes, MEMBER the cluster's (the lock
+  // server's): after a power cut they differ until the session expires.
+  std::printf("%-5s %-9s %-9s %-8s %-8s %-8s %-14s %s\n", "NODE", "STATE", "MEMBER", "PID", "UPTIME", "MEM",
+              "IP", "NOTE");
   for (const auto& n : s["nodes"]) {
     std::string pid = n.contains("pid") ? std::to_string(n["pid"].get<int>()) : "-";
     std::string up = n.contains("uptime_s") ? FormatUptime(n["uptime_s"].get<uint64_t>()) : "-";
     std::string mem = n.contains("mem_kib") ? FormatMemory(n["mem_kib"].get<uint64_t>()) : "-";
-    std::printf("%-5d %-9s %-8s %-8s %-8s %-14s %s\n", n.value("node", 0),
-                n.value("state", "").c_str(), pid.c_str(), up.c_str(), mem.c_str(),
+    std::printf("%-5d %-9s %-9s %-8s %-8s %-8s %-14s %s\n", n.value("node", 0), n.value("state", "").c_str(),
+                n.value("member", "-").c_str(), pid.c_str(), up.c_str(), mem.c_str(),
                 n.value("ip", "").c_str(), n.value("cause", "").c_str());
   }
 }

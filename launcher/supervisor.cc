@@ -57,7 +57,9 @@ Supervisor::Supervisor(EventLoop* loop, Env* env, ClusterPaths paths, ClusterSet
 Supervisor::~Supervisor() = default;
 
 Status Supervisor::Start() {
-  Status s = StartSwitch();
+  // The switch's gateway forwards to the lock server's socket.
+  Status s = StartLockServer();
+  if (s.ok()) s = StartSwitch();
   if (s.ok()) s = StartDiskServer();
   if (s.ok()) s = server_.Listen(paths_.SupervisorSocket());
   if (!s.ok()) return s;
@@ -75,10 +77,37 @@ Status Supervisor::StartSwitch() {
   // Nodes that boot before the switch listens come up with a dead eth0.
   Status s = switch_.Start(env_, paths_,
                            {ExecutableDir() + "/switchd", switch_vnl_, "--control", paths_.SwitchControl(),
+                            "--gateway", "--gateway-forward", "7400=unix:" + paths_.LockGateway(),
                             "--exit-on-stdin-eof"},
                            paths_.LogDir() + "/switch.log", switch_vnl_ + "/ctl");
   if (s.ok()) spdlog::info("switchd pid {} at {}", switch_.pid(), switch_vnl_);
   return s;
+}
+
+Status Supervisor::StartLockServer() {
+  return locks_.Start(setup_.config.heartbeat_ms, setup_.config.expiry_missed,
+                      [this](int number, const std::string& boot,
+                             std::function<void()> done) { Fence(number, boot, std::move(done)); },
+                      [this](int number, bool joined, const std::string& cause) {
+                        if (joined) {
+                          events_.Append("member_joined", {{"node", number}});
+                        } else {
+                          events_.Append("member_left", {{"node", number}, {"cause", cause}});
+                        }
+                      });
+}
+
+// As GFS does after a partition: a node the lock server gave up on is shot
+// before anyone else gets its locks. An incarnation that is already gone,
+// or was replaced by a new boot, needs nothing.
+void Supervisor::Fence(int number, const std::string& boot, std::function<void()> done) {
+  if (!NodeLive(number) || nodes_[number]->mgmt() == nullptr || nodes_[number]->mgmt()->boot_id() != boot)
+    return done();
+  Node& node = *nodes_[number];
+  node.ExpectExit("fenced: the lock server expired its session");
+  node.Signal(SIGKILL);
+  events_.Append("node_fenced", {{"node", number}});
+  WhenGone({number}, std::move(done));
 }
 
 Status Supervisor::StartDiskServer() {
@@ -146,6 +175,7 @@ void Supervisor::HandleLine(const std::string& line, std::shared_ptr<ControlConn
     case Command::kInput: conn->Fail("follow and input belong in an attach session"); break;
     case Command::kSnap: Snap(request, conn); break;
     case Command::kNet: Net(request, conn); break;
+    case Command::kDisk: DiskFault(request, conn); break;
     case Command::kEvent:
       events_.Append(request.event, request.event_fields);
       conn->Finish({{"ok", true}});
@@ -229,6 +259,7 @@ void Supervisor::Add(const Request& request, std::shared_ptr<ControlConnection> 
 }
 
 void Supervisor::OnNodeReady(Node& node) {
+  locks_.NodeBooted(node.number(), node.mgmt()->boot_id());
   for (auto it = add_waits_.begin(); it != add_waits_.end();) {
     auto& w = *it;
     if (w->pending.erase(node.number()) != 0) {
@@ -373,6 +404,10 @@ nlohmann::json Supervisor::StatusReport() {
   for (const auto& [number, node] : nodes_)
     if (NodeLive(number)) groups.insert(node->pid());
   auto usage = SampleProcessGroups(groups);
+  // Two views of a node: ssid's (its processes) and the cluster's (whether
+  // the lock server still counts it a member), as after a power cut they
+  // differ until the session expires.
+  std::map<int, std::string> members = locks_.Members();
   for (const auto& [number, node] : nodes_) {
     // A node that went away without ssi-stop shows as crashed, as after a
     // power cut, unless the guest powered itself off.
@@ -383,6 +418,8 @@ nlohmann::json Supervisor::StatusReport() {
                         {"state", state},
                         {"ip", setup_.config.subnet + "." + std::to_string(number)},
                         {"console", paths_.ConsoleLog(number)}};
+    auto member = members.find(number);
+    n["member"] = member == members.end() ? "-" : member->second;
     if (disk_lost_ && node->state() != NodeState::kExited) n["cause"] = "disk server died; ssi-stop and start again";
     if (node->state() == NodeState::kExited) {
       n["cause"] = node->exit_cause();
@@ -397,6 +434,7 @@ nlohmann::json Supervisor::StatusReport() {
     }
     nodes.push_back(n);
   }
+  figures_.Fill(paths_, setup_.config.disk == DiskKind::kPlx && plxd_.running(), switch_.running(), now, &nodes);
   return {{"cluster", paths_.name},
           {"ssid_pid", ::getpid()},
           {"stopping", stopping_},
@@ -427,13 +465,14 @@ void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
   WhenGone(live, [this, reply] {
     switch_.Stop(loop_, kDaemonGraceMs);
     plxd_.Stop(loop_, kDaemonGraceMs);
+    locks_.Stop(kDaemonGraceMs);
     FinishStop(reply, EventLoop::NowMs() + kDaemonGraceMs * 2);
   });
 }
 
 void Supervisor::FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms) {
   // The daemons leave at EOF on their stdin, or are killed after a grace.
-  if ((switch_.running() || plxd_.running()) && EventLoop::NowMs() < deadline_ms) {
+  if ((switch_.running() || plxd_.running() || locks_.running()) && EventLoop::NowMs() < deadline_ms) {
     loop_->After(20, [this, reply, deadline_ms] { FinishStop(reply, deadline_ms); });
     return;
   }
@@ -530,7 +569,7 @@ void Supervisor::Net(const Request& request, std::shared_ptr<ControlConnection> 
     return;
   }
   std::string cmd = request.net.value("cmd", std::string());
-  if (cmd != "status") {
+  if (cmd != "status" && cmd != "forwards") {
     nlohmann::json fields = request.net;
     fields.erase("cmd");
     fields.erase("v");
@@ -538,6 +577,26 @@ void Supervisor::Net(const Request& request, std::shared_ptr<ControlConnection> 
   }
   reply.erase("v");
   conn->Finish({{"net", reply}});
+}
+
+void Supervisor::DiskFault(const Request& request, std::shared_ptr<ControlConnection> conn) {
+  if (setup_.config.disk != DiskKind::kPlx || !plxd_.running()) {
+    conn->Fail("disk faults need DISK=plx and a running plxd");
+    return;
+  }
+  // A node that went away took its fault with it: its next disk is healthy.
+  if (request.fault == "none" && !NodeLive(request.node)) {
+    conn->Finish({{"ok", true}});
+    return;
+  }
+  std::string vdi = "node" + std::to_string(request.node);
+  Status s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "fault"}, {"vdi", vdi}, {"fault", request.fault}});
+  if (!s.ok()) {
+    conn->Fail(s.message());
+    return;
+  }
+  events_.Append("disk_" + request.fault, {{"node", request.node}});
+  conn->Finish({{"ok", true}});
 }
 
 void Supervisor::PauseResume(const Request& request, std::shared_ptr<ControlConnection> conn) {
@@ -652,6 +711,13 @@ void Supervisor::Reap() {
       if (!stopping_) {
         spdlog::error("switchd exited unexpectedly; the nodes have lost their network");
         events_.Append("switch_exited", {{"pid", pid}});
+      }
+      continue;
+    }
+    if (locks_.Exited(pid)) {
+      if (!stopping_) {
+        spdlog::error("lockserver exited unexpectedly; the nodes have lost locks and membership");
+        events_.Append("lockserver_exited", {{"pid", pid}});
       }
       continue;
     }

@@ -17,7 +17,9 @@
 #include "launcher/control_server.h"
 #include "launcher/daemon_process.h"
 #include "launcher/event_log.h"
+#include "launcher/lock_daemon.h"
 #include "launcher/node.h"
+#include "launcher/node_figures.h"
 #include "launcher/node_stats.h"
 
 namespace ssiuml {
@@ -53,7 +55,12 @@ class Supervisor {
   Status StartNode(int number, bool fresh, const std::string& from);
   void Snap(const Request& request, std::shared_ptr<ControlConnection> conn);
   void Net(const Request& request, std::shared_ptr<ControlConnection> conn);
+  void DiskFault(const Request& request, std::shared_ptr<ControlConnection> conn);
   Status StartSwitch();
+  Status StartLockServer();
+  // The lock server expired the session of node's incarnation boot: make
+  // sure none of that incarnation runs.
+  void Fence(int number, const std::string& boot, std::function<void()> done);
   Status StartDiskServer();
   Status ServeNodeDisk(int number, bool fresh, const std::string& from, std::string* socket);
   void StopNodes();
@@ -74,6 +81,7 @@ class Supervisor {
   std::string switch_vnl_;
   DaemonProcess switch_{"switch"};
   DaemonProcess plxd_{"plxd"};
+  LockDaemon locks_{loop_, env_, &paths_, &events_};
   std::string base_snapshot_;  // DISK=plx: what new nodes are cloned from
   bool disk_lost_ = false;     // plxd died under the nodes
   bool stopping_ = false;
@@ -81,6 +89,7 @@ class Supervisor {
   std::vector<std::shared_ptr<AddWait>> add_waits_;
   std::vector<std::shared_ptr<Session>> sessions_;
   CpuMeter cpu_meter_;
+  NodeFigures figures_;
   std::vector<std::pair<std::set<int>, std::function<void()>>> gone_waiters_;
 };
 

@@ -1,14 +1,18 @@
 // ssi-agent: runs inside every node. It serves the management serial line
 // (ssl1, /dev/ttyS1): answers pings and runs commands for ssi-exec, sending
-// their output and exit status back as mgmt frames. Static, no libraries.
+// their output and exit status back as mgmt frames. A second thread keeps the
+// node's lock-server session (see membership.h). Static, no libraries.
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <map>
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "common/mgmt_frame.h"
+#include "lockserver/membership.h"
 
 using namespace ssiuml;
 
@@ -30,9 +35,21 @@ struct Command {
   int err_fd = -1;  // child's stderr
   bool exited = false;
   int status = 0;
+  uint64_t kill_at_ms = 0;  // after a KILL: SIGKILL then, if still running
 };
 
+// A KILL asks politely first: ssi-lock, given SIGTERM, gives its lock back
+// and ends its session; killed outright, it would get the node fenced.
+constexpr uint64_t kKillGraceMs = 2000;
+
+uint64_t NowMs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
 int g_line = -1;
+std::string g_boot_id;
 int g_sigchld_pipe[2];
 std::map<uint64_t, Command> g_commands;
 
@@ -95,19 +112,51 @@ void StartCommand(uint64_t id, const std::string& command) {
   g_commands[id] = c;
 }
 
+// The boot id names this incarnation of the node: random, made once per boot
+// (/run is a tmpfs) and kept when init respawns the agent. Only root reads it:
+// it is the secret that lets a lock-server session speak for this node.
+std::string LoadBootId() {
+  const char* path = "/run/ssi/boot_id";
+  char text[33] = {};
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ssize_t n = read(fd, text, 32);
+    close(fd);
+    if (n == 32) return std::string(text, 32);
+  }
+  unsigned char random[16];
+  fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || read(fd, random, sizeof random) != sizeof random) {
+    fprintf(stderr, "ssi-agent: cannot read /dev/urandom: %s\n", strerror(errno));
+    exit(1);
+  }
+  close(fd);
+  for (size_t i = 0; i < sizeof random; ++i) snprintf(text + 2 * i, 3, "%02x", random[i]);
+  mkdir("/run/ssi", 0755);
+  fd = open("/run/ssi/boot_id.new", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, text, 32) != 32 || close(fd) != 0 || rename("/run/ssi/boot_id.new", path) != 0) {
+    fprintf(stderr, "ssi-agent: cannot write %s: %s\n", path, strerror(errno));
+    exit(1);
+  }
+  return std::string(text, 32);
+}
+
 void HandleLine(const std::string& line) {
   mgmt::Frame frame;
   if (!mgmt::Parse(line, &frame).ok()) return;  // noise on the line
   switch (frame.verb) {
     case mgmt::Verb::kPing:
-      Send({mgmt::Verb::kPong, frame.id, 0, {}});
+      Send({mgmt::Verb::kPong, frame.id, 0, g_boot_id});
       break;
     case mgmt::Verb::kExec:
       StartCommand(frame.id, frame.payload);
       break;
     case mgmt::Verb::kKill: {
       auto it = g_commands.find(frame.id);
-      if (it != g_commands.end() && !it->second.exited) kill(-it->second.pid, SIGKILL);
+      if (it != g_commands.end() && !it->second.exited) {
+        kill(-it->second.pid, SIGTERM);
+        it->second.kill_at_ms = NowMs() + kKillGraceMs;
+      }
       break;
     }
     default:
@@ -177,7 +226,9 @@ int main(int argc, char** argv) {
   sa.sa_flags = SA_RESTART | SA_NOCLDSTOP;
   sigaction(SIGCHLD, &sa, nullptr);
 
-  Send({mgmt::Verb::kHello, 0, mgmt::kProtocolVersion, {}});
+  g_boot_id = LoadBootId();
+  Send({mgmt::Verb::kHello, 0, mgmt::kProtocolVersion, g_boot_id});
+  lock::StartMembership();
   mgmt::LineSplitter lines;
   for (;;) {
     std::vector<pollfd> fds = {{g_line, POLLIN, 0}, {g_sigchld_pipe[0], POLLIN, 0}};
@@ -189,7 +240,18 @@ int main(int argc, char** argv) {
         outputs.emplace_back(id, fd);
       }
     }
-    if (poll(fds.data(), fds.size(), -1) < 0) {
+    int timeout = -1;
+    uint64_t now = NowMs();
+    for (auto& [id, c] : g_commands) {
+      if (c.kill_at_ms == 0 || c.exited) continue;
+      if (c.kill_at_ms <= now) {
+        kill(-c.pid, SIGKILL);
+        c.kill_at_ms = 0;
+      } else if (timeout < 0 || c.kill_at_ms - now < static_cast<uint64_t>(timeout)) {
+        timeout = static_cast<int>(c.kill_at_ms - now);
+      }
+    }
+    if (poll(fds.data(), fds.size(), timeout) < 0) {
       if (errno == EINTR) continue;
       return 1;
     }

@@ -1,5 +1,6 @@
 #include "switchd/switch_core.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace ssiuml::vde {
@@ -36,17 +37,25 @@ int SwitchCore::NodeOfMac(const uint8_t* mac) {
   return mac[5];
 }
 
-void SwitchCore::AddPort(int port) { counters_[port] = PortCounters(); }
-
-void SwitchCore::RemovePort(int port) {
-  counters_.erase(port);
-  port_node_.erase(port);
-  for (auto it = macs_.begin(); it != macs_.end();) it = it->second.port == port ? macs_.erase(it) : std::next(it);
+void SwitchCore::AddPort(int port) {
+  if (port < 0) return;
+  if (size_t(port) >= slots_.size()) slots_.resize(size_t(port) + 1);
+  if (slots_[port].attached) return;
+  slots_[port] = Slot{true, 0, PortCounters()};
+  ports_.insert(std::lower_bound(ports_.begin(), ports_.end(), port), port);
 }
 
-int SwitchCore::NodeOfPort(int port) const {
-  auto it = port_node_.find(port);
-  return it == port_node_.end() ? 0 : it->second;
+void SwitchCore::RemovePort(int port) {
+  if (!HasPort(port)) return;
+  const PortCounters& c = slots_[port].counters;
+  departed_.rx_frames += c.rx_frames;
+  departed_.rx_bytes += c.rx_bytes;
+  departed_.tx_frames += c.tx_frames;
+  departed_.tx_bytes += c.tx_bytes;
+  for (size_t i = 0; i < c.drops.size(); ++i) departed_.drops[i] += c.drops[i];
+  slots_[port] = Slot();
+  ports_.erase(std::lower_bound(ports_.begin(), ports_.end(), port));
+  for (auto it = macs_.begin(); it != macs_.end();) it = it->second.port == port ? macs_.erase(it) : std::next(it);
 }
 
 std::vector<std::pair<std::string, int>> SwitchCore::MacTable(uint64_t now_ms) const {
@@ -67,6 +76,24 @@ void SwitchCore::Partition(const std::vector<std::vector<int>>& groups) {
   for (size_t g = 0; g < groups.size(); ++g)
     for (int node : groups[g]) group_[node] = static_cast<int>(g) + 1;
   partitioned_ = true;
+  // The gateway joins the largest group; the first listed wins a tie, and
+  // the unnamed nodes (group 0, counted among the connected) come last.
+  size_t unnamed = 0;
+  for (int port : ports_) {
+    int node = slots_[port].node;
+    unnamed += node != 0 && group_.count(node) == 0 ? 1 : 0;
+  }
+  int best = 0;
+  size_t best_size = 0;
+  for (size_t g = 0; g < groups.size(); ++g)
+    if (groups[g].size() > best_size) best = static_cast<int>(g) + 1, best_size = groups[g].size();
+  if (unnamed > best_size) best = 0;
+  if (best != 0) group_[kGatewayNode] = best;
+}
+
+void SwitchCore::Isolate(int node) {
+  Partition({{node}});
+  group_.erase(kGatewayNode);  // with the unnamed rest, even when that is one node
 }
 
 void SwitchCore::Heal() {
@@ -86,7 +113,7 @@ bool SwitchCore::Blocked(int src_node, int dst_node, double random, Drop* cause)
     *cause = Drop::kDown;
     return true;
   }
-  // Only traffic between two nodes is cut; the gateway and strangers pass.
+  // Only traffic between nodes and the gateway is cut; strangers pass.
   if (partitioned_ && src_node != 0 && dst_node != 0) {
     auto group = [this](int node) {
       auto it = group_.find(node);
@@ -118,47 +145,52 @@ uint32_t SwitchCore::DelayFor(int src_node, int dst_node, double random) const {
   return delay;
 }
 
-std::vector<Egress> SwitchCore::Route(int ingress, const uint8_t* frame, size_t len, uint64_t now_ms, double random) {
-  std::vector<Egress> out;
-  PortCounters& in = counters_[ingress];
+void SwitchCore::Deliver(int port, int src_node, int unicast_node, double random, std::vector<Egress>* out) {
+  if (!Faulty()) {  // the common case skips the per-node lookups
+    out->push_back({port, 0});
+    return;
+  }
+  int dst_node = unicast_node != 0 ? unicast_node : port == gateway_port_ ? kGatewayNode : NodeOfPort(port);
+  Drop cause;
+  if (Blocked(src_node, dst_node, random, &cause)) {
+    ++slots_[port].counters.drops[static_cast<size_t>(cause)];
+    return;
+  }
+  out->push_back({port, DelayFor(src_node, dst_node, random)});
+}
+
+void SwitchCore::Route(int ingress, const uint8_t* frame, size_t len, uint64_t now_ms, double random,
+                       std::vector<Egress>* out) {
+  out->clear();
+  if (!HasPort(ingress)) return;
+  PortCounters& in = slots_[ingress].counters;
   if (len < kMinFrame) {
     ++in.drops[static_cast<size_t>(Drop::kRunt)];
-    return out;
+    return;
   }
   if (len > kMaxFrame) {
     ++in.drops[static_cast<size_t>(Drop::kOversize)];
-    return out;
+    return;
   }
   ++in.rx_frames;
   in.rx_bytes += len;
   const uint8_t* dst = frame;
   const uint8_t* src = frame + 6;
-  int src_node = NodeOfMac(src);
+  int src_node = ingress == gateway_port_ ? kGatewayNode : NodeOfMac(src);
   if (!Multicast(src) && !hub_) {
     macs_[MacKey(src)] = {ingress, now_ms};
-    if (src_node != 0) port_node_[ingress] = src_node;
+    if (src_node != 0 && src_node != kGatewayNode) slots_[ingress].node = src_node;
   }
-  std::vector<int> targets;
-  auto known = macs_.find(MacKey(dst));
-  if (hub_ || Multicast(dst) || known == macs_.end() || now_ms - known->second.seen_ms > kMacExpiryMs) {
-    for (const auto& [port, counters] : counters_)
-      if (port != ingress) targets.push_back(port);
+  int unicast_node = Multicast(dst) ? 0 : NodeOfMac(dst);
+  auto known = hub_ || Multicast(dst) ? macs_.end() : macs_.find(MacKey(dst));
+  if (known == macs_.end() || now_ms - known->second.seen_ms > kMacExpiryMs) {
+    for (int port : ports_)
+      if (port != ingress) Deliver(port, src_node, unicast_node, random, out);
   } else if (known->second.port == ingress) {
     ++in.drops[static_cast<size_t>(Drop::kSamePort)];
   } else {
-    targets.push_back(known->second.port);
+    Deliver(known->second.port, src_node, unicast_node, random, out);
   }
-  int unicast_node = Multicast(dst) ? 0 : NodeOfMac(dst);
-  for (int port : targets) {
-    int dst_node = unicast_node != 0 ? unicast_node : NodeOfPort(port);
-    Drop cause;
-    if (Blocked(src_node, dst_node, random, &cause)) {
-      ++counters_[port].drops[static_cast<size_t>(cause)];
-      continue;
-    }
-    out.push_back({port, DelayFor(src_node, dst_node, random)});
-  }
-  return out;
 }
 
 }  // namespace ssiuml::vde

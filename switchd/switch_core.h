@@ -36,40 +36,66 @@ class SwitchCore {
  public:
   explicit SwitchCore(bool hub) : hub_(hub) {}
 
+  // Ports are small numbers (VDE 1-999, internal from 1000): the per-frame
+  // lookups index flat arrays.
   void AddPort(int port);
   void RemovePort(int port);  // also forgets its MACs
-  bool HasPort(int port) const { return counters_.count(port) != 0; }
-  const std::map<int, PortCounters>& counters() const { return counters_; }
-  PortCounters& counters(int port) { return counters_[port]; }
+  bool HasPort(int port) const { return port >= 0 && size_t(port) < slots_.size() && slots_[port].attached; }
+  const std::vector<int>& ports() const { return ports_; }  // ascending
+  // REQUIRES: HasPort(port).
+  const PortCounters& counters(int port) const { return slots_[port].counters; }
+  PortCounters& counters(int port) { return slots_[port].counters; }
   // The node whose frames the port carries (0: none seen yet).
-  int NodeOfPort(int port) const;
+  int NodeOfPort(int port) const { return HasPort(port) ? slots_[port].node : 0; }
   std::vector<std::pair<std::string, int>> MacTable(uint64_t now_ms) const;
+  // What ports that have since gone counted, so their drops stay visible.
+  const PortCounters& departed() const { return departed_; }
 
-  // Decides where a frame from ingress goes; random in [0, 1) drives loss
-  // and jitter so tests can fix it.
-  std::vector<Egress> Route(int ingress, const uint8_t* frame, size_t len, uint64_t now_ms, double random);
+  // Decides where a frame from ingress goes, into *out (cleared first; the
+  // caller reuses it so the hot path allocates nothing). random in [0, 1)
+  // drives loss and jitter so tests can fix it; it is only read when Faulty().
+  // A port that is not attached sends nowhere.
+  void Route(int ingress, const uint8_t* frame, size_t len, uint64_t now_ms, double random, std::vector<Egress>* out);
+
+  // The gateway's port (the lock server behind it). In a partition it stays
+  // with the largest group, as a quorum keeps the lock service: a node cut
+  // off from the majority loses its lock-server session and is fenced.
+  void SetGatewayPort(int port) { gateway_port_ = port; }
 
   // Faults. Nodes named in no group of a partition form one group of their own.
   void Partition(const std::vector<std::vector<int>>& groups);
+  // Cuts node off everyone, the gateway included, whatever the group sizes.
+  void Isolate(int node);
   void SetLoss(int node, double fraction) { loss_[node] = fraction; }
   void SetDelay(int node, uint32_t ms, uint32_t jitter_ms) { delay_[node] = {ms, jitter_ms}; }
   void SetDown(int node, bool down) { down_[node] = down; }
   void Heal();
 
   static int NodeOfMac(const uint8_t* mac);
+  bool Faulty() const { return partitioned_ || !loss_.empty() || !delay_.empty() || !down_.empty(); }
 
  private:
   struct MacEntry {
     int port;
     uint64_t seen_ms;
   };
+  struct Slot {
+    bool attached = false;
+    int node = 0;
+    PortCounters counters;
+  };
+  void Deliver(int port, int src_node, int unicast_node, double random, std::vector<Egress>* out);
   bool Blocked(int src_node, int dst_node, double random, Drop* cause) const;
   uint32_t DelayFor(int src_node, int dst_node, double random) const;
 
+  static constexpr int kGatewayNode = 255;  // nodes are 1-254
+
   bool hub_;
-  std::map<int, PortCounters> counters_;
+  int gateway_port_ = -1;
+  std::vector<Slot> slots_;  // indexed by port number
+  std::vector<int> ports_;   // the attached ones, for flooding
+  PortCounters departed_;
   std::unordered_map<uint64_t, MacEntry> macs_;
-  std::map<int, int> port_node_;
   std::map<int, int> group_;  // node -> partition group; empty: no partition
   bool partitioned_ = false;
   std::map<int, double> loss_;

@@ -1,5 +1,6 @@
 #include "switchd/switch_core.h"
 
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <vector>
 
@@ -21,6 +22,12 @@ std::vector<uint8_t> Frame(int dst_node, int src_node, size_t len = 60) {
   return f;
 }
 
+std::vector<Egress> Route(SwitchCore& sw, int ingress, const uint8_t* frame, size_t len, uint64_t now, double random) {
+  std::vector<Egress> out;
+  sw.Route(ingress, frame, len, now, random, &out);
+  return out;
+}
+
 std::vector<int> Ports(const std::vector<Egress>& out) {
   std::vector<int> ports;
   for (const auto& e : out) ports.push_back(e.port);
@@ -33,7 +40,7 @@ SwitchCore ThreeNodes() {
   for (int p = 1; p <= 3; ++p) sw.AddPort(p);
   for (int n = 1; n <= 3; ++n) {
     auto f = Frame(-1, n);
-    sw.Route(n, f.data(), f.size(), 0, 0.5);
+    Route(sw, n, f.data(), f.size(), 0, 0.5);
   }
   return sw;
 }
@@ -44,26 +51,26 @@ TEST_CASE("learning, flooding and unicast") {
   SwitchCore sw(false);
   for (int p = 1; p <= 3; ++p) sw.AddPort(p);
   auto unknown = Frame(2, 1);
-  CHECK(Ports(sw.Route(1, unknown.data(), unknown.size(), 0, 0.5)) == std::vector<int>{2, 3});  // flood
+  CHECK(Ports(Route(sw, 1, unknown.data(), unknown.size(), 0, 0.5)) == std::vector<int>{2, 3});  // flood
   auto reply = Frame(1, 2);
-  CHECK(Ports(sw.Route(2, reply.data(), reply.size(), 1, 0.5)) == std::vector<int>{1});  // learned
-  CHECK(Ports(sw.Route(1, unknown.data(), unknown.size(), 2, 0.5)) == std::vector<int>{2});
+  CHECK(Ports(Route(sw, 2, reply.data(), reply.size(), 1, 0.5)) == std::vector<int>{1});  // learned
+  CHECK(Ports(Route(sw, 1, unknown.data(), unknown.size(), 2, 0.5)) == std::vector<int>{2});
   CHECK(sw.NodeOfPort(1) == 1);
   CHECK(sw.NodeOfPort(2) == 2);
   // Entries expire.
-  CHECK(Ports(sw.Route(1, unknown.data(), unknown.size(), kMacExpiryMs + 10, 0.5)).size() == 2);
+  CHECK(Ports(Route(sw, 1, unknown.data(), unknown.size(), kMacExpiryMs + 10, 0.5)).size() == 2);
   // A MAC seen on its own port goes nowhere.
-  CHECK(sw.Route(2, reply.data(), reply.size(), kMacExpiryMs + 11, 0.5).empty() == false);
+  CHECK(Route(sw, 2, reply.data(), reply.size(), kMacExpiryMs + 11, 0.5).empty() == false);
   sw.RemovePort(2);
-  CHECK(Ports(sw.Route(1, unknown.data(), unknown.size(), kMacExpiryMs + 12, 0.5)) == std::vector<int>{3});
+  CHECK(Ports(Route(sw, 1, unknown.data(), unknown.size(), kMacExpiryMs + 12, 0.5)) == std::vector<int>{3});
 }
 
 TEST_CASE("hub mode floods everything") {
   SwitchCore hub(true);
   for (int p = 1; p <= 3; ++p) hub.AddPort(p);
   auto f = Frame(2, 1);
-  hub.Route(2, Frame(1, 2).data(), 60, 0, 0.5);
-  CHECK(Ports(hub.Route(1, f.data(), f.size(), 1, 0.5)) == std::vector<int>{2, 3});
+  Route(hub, 2, Frame(1, 2).data(), 60, 0, 0.5);
+  CHECK(Ports(Route(hub, 1, f.data(), f.size(), 1, 0.5)) == std::vector<int>{2, 3});
 }
 
 TEST_CASE("bad frames are dropped and counted") {
@@ -72,40 +79,69 @@ TEST_CASE("bad frames are dropped and counted") {
   sw.AddPort(2);
   auto runt = Frame(2, 1, 10);
   auto jumbo = Frame(2, 1, kMaxFrame + 1);
-  CHECK(sw.Route(1, runt.data(), runt.size(), 0, 0.5).empty());
-  CHECK(sw.Route(1, jumbo.data(), jumbo.size(), 0, 0.5).empty());
-  CHECK(sw.counters().at(1).drops[static_cast<size_t>(Drop::kRunt)] == 1);
-  CHECK(sw.counters().at(1).drops[static_cast<size_t>(Drop::kOversize)] == 1);
+  CHECK(Route(sw, 1, runt.data(), runt.size(), 0, 0.5).empty());
+  CHECK(Route(sw, 1, jumbo.data(), jumbo.size(), 0, 0.5).empty());
+  CHECK(sw.counters(1).drops[static_cast<size_t>(Drop::kRunt)] == 1);
+  CHECK(sw.counters(1).drops[static_cast<size_t>(Drop::kOversize)] == 1);
 }
 
 TEST_CASE("partitions cut between groups; unnamed nodes form one group; heal restores") {
   SwitchCore sw = ThreeNodes();
   sw.Partition({{1, 2}});
   auto b = Frame(-1, 1);
-  CHECK(Ports(sw.Route(1, b.data(), b.size(), 10, 0.5)) == std::vector<int>{2});
+  CHECK(Ports(Route(sw, 1, b.data(), b.size(), 10, 0.5)) == std::vector<int>{2});
   auto to3 = Frame(3, 1);
-  CHECK(sw.Route(1, to3.data(), to3.size(), 10, 0.5).empty());
-  CHECK(sw.counters().at(3).drops[static_cast<size_t>(Drop::kPartition)] == 2);
+  CHECK(Route(sw, 1, to3.data(), to3.size(), 10, 0.5).empty());
+  CHECK(sw.counters(3).drops[static_cast<size_t>(Drop::kPartition)] == 2);
   sw.Partition({{3}});  // isolate 3
   auto to2 = Frame(2, 1);
-  CHECK(Ports(sw.Route(1, to2.data(), to2.size(), 10, 0.5)) == std::vector<int>{2});
-  CHECK(sw.Route(1, to3.data(), to3.size(), 10, 0.5).empty());
+  CHECK(Ports(Route(sw, 1, to2.data(), to2.size(), 10, 0.5)) == std::vector<int>{2});
+  CHECK(Route(sw, 1, to3.data(), to3.size(), 10, 0.5).empty());
   sw.Heal();
-  CHECK(Ports(sw.Route(1, to3.data(), to3.size(), 10, 0.5)) == std::vector<int>{3});
+  CHECK(Ports(Route(sw, 1, to3.data(), to3.size(), 10, 0.5)) == std::vector<int>{3});
+}
+
+TEST_CASE("the gateway stays with the largest group of a partition") {
+  SwitchCore sw = ThreeNodes();
+  const int gw = 1000;
+  sw.AddPort(gw);
+  sw.SetGatewayPort(gw);
+  std::vector<uint8_t> from_gw = Frame(-1, 0);
+  from_gw[6] = 0x52;  // slirp's MAC, not a node's
+  auto reach = [&](int node) {
+    auto to_gw = Frame(-1, node);
+    auto ports = Ports(Route(sw, node, to_gw.data(), to_gw.size(), 10, 0.5));
+    return std::count(ports.begin(), ports.end(), gw) == 1;
+  };
+  sw.Partition({{3}});  // isolate 3: the gateway stays with 1 and 2
+  CHECK(reach(1));
+  CHECK(reach(2));
+  CHECK_FALSE(reach(3));
+  CHECK(Ports(Route(sw, gw, from_gw.data(), from_gw.size(), 10, 0.5)) == std::vector<int>{1, 2});
+  sw.Partition({{1}, {2, 3}});
+  CHECK_FALSE(reach(1));
+  CHECK(reach(3));
+  sw.Heal();
+  CHECK(reach(3));
+  CHECK(Ports(Route(sw, gw, from_gw.data(), from_gw.size(), 10, 0.5)) == std::vector<int>{1, 2, 3});
+  sw.RemovePort(3);  // two nodes left: isolating one still leaves it alone
+  sw.Isolate(2);
+  CHECK(reach(1));
+  CHECK_FALSE(reach(2));
 }
 
 TEST_CASE("loss, delay and a node's link down") {
   SwitchCore sw = ThreeNodes();
   auto to2 = Frame(2, 1);
   sw.SetLoss(2, 0.2);
-  CHECK(sw.Route(1, to2.data(), to2.size(), 10, 0.1).empty());  // below the loss rate: dropped
-  CHECK(sw.Route(1, to2.data(), to2.size(), 10, 0.5).size() == 1);
+  CHECK(Route(sw, 1, to2.data(), to2.size(), 10, 0.1).empty());  // below the loss rate: dropped
+  CHECK(Route(sw, 1, to2.data(), to2.size(), 10, 0.5).size() == 1);
   sw.SetDelay(2, 50, 10);
-  auto out = sw.Route(1, to2.data(), to2.size(), 10, 0.5);
+  auto out = Route(sw, 1, to2.data(), to2.size(), 10, 0.5);
   REQUIRE(out.size() == 1);
   CHECK(out[0].delay_ms == 55);
   sw.SetDown(2, true);
-  CHECK(sw.Route(1, to2.data(), to2.size(), 10, 0.9).empty());
+  CHECK(Route(sw, 1, to2.data(), to2.size(), 10, 0.9).empty());
   sw.SetDown(2, false);
-  CHECK(sw.Route(1, to2.data(), to2.size(), 10, 0.9).size() == 1);
+  CHECK(Route(sw, 1, to2.data(), to2.size(), 10, 0.9).size() == 1);
 }

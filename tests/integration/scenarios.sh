@@ -28,17 +28,20 @@ check "and says why" grep -q "output was 'apple'" <<<"$out"
 check "the report has the node's console" grep -q "console of node 1" <<<"$out"
 check "the closing line counts" grep -q "^0 passed, 1 failed$" <<<"$out"
 
-# Interrupted mid-run: the paused node is resumed and the cluster stopped.
-printf 'nodes 2\nstep pause 1\nstep wait 60s\ncheck 1: true exit 0\n' > "$TEST_HOME/long.scn"
+# Interrupted mid-run: the network and disk faults are healed and the
+# cluster stopped. (Not a pause: a node paused past the lock server's expiry
+# is fenced, as it should be.)
+printf 'nodes 2\nstep delay 1 30ms\nstep disk-stall 2\nstep wait 60s\ncheck 1: true exit 0\n' > "$TEST_HOME/long.scn"
 ssi-test --cluster ab$$ "$TEST_HOME/long.scn" > "$TEST_HOME/long.out" 2>&1 &
 tester=$!
 use_cluster ab$$
-for _ in $(seq 100); do grep -q '"nemesis_pause"' "$HOME/.ssiuml/clusters/ab$$/events.jsonl" 2>/dev/null && break; sleep 0.2; done
+for _ in $(seq 100); do grep -q '"disk_stall"' "$HOME/.ssiuml/clusters/ab$$/events.jsonl" 2>/dev/null && break; sleep 0.2; done
 kill -INT $tester
 wait $tester; rc=$?
 check "an interrupted run exits 130" test $rc -eq 130
 check "it reports the abort" grep -q "ABORTED  interrupted" "$TEST_HOME/long.out"
-check "it healed the pause" grep -q '"event":"node_resumed"' "$HOME/.ssiuml/clusters/ab$$/events.jsonl"
+check "it healed the network" grep -q '"event":"net_heal"' "$HOME/.ssiuml/clusters/ab$$/events.jsonl"
+check "and the disk" grep -q '"event":"disk_none"' "$HOME/.ssiuml/clusters/ab$$/events.jsonl"
 check "and stopped its cluster" test ! -e "$HOME/.ssiuml/run/ab$$"
 
 # ssi-nemesis: faults and heals on a running cluster.
@@ -49,5 +52,10 @@ check "ssi-nemesis runs crash and pause faults" \
   ssi-nemesis --cluster $N --seed 3 --count 3 --interval 300ms crash pause
 check "every node runs again afterwards" test "$(ssi-status --cluster $N | grep -c ' running ')" -eq 3
 check "its faults are events" grep -q '"event":"nemesis_' "$HOME/.ssiuml/clusters/$N/events.jsonl"
+check "ssi-nemesis runs network and disk faults" \
+  ssi-nemesis --cluster $N --seed 4 --count 3 --interval 300ms isolate delay disk-stall disk-error
+check "every node still runs" test "$(ssi-status --cluster $N | grep -c ' running ')" -eq 3
+check "the network is healed" ssi-exec --cluster $N 1 -- ping -c 1 -W 2 node2
+check "and the disks" ssi-exec --cluster $N 2 -- 'echo ok > /root/after-faults && sync'
 expect_output "an unknown fault is refused" "unknown fault 'meteor'" ssi-nemesis --cluster $N meteor
 check "ssi-stop" ssi-stop --cluster $N

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Network benchmark, switchd against Debian's vde_switch, side by side in one
+# run, alternating, REPS times each; the table shows medians.
+#  - frames/s: node 1 -> node 2, 60-byte frames for 3 s, through two
+#    switchd/vde_probe clients (libvdeplug; sendmmsg and recvmmsg, so the
+#    switch is the bottleneck: the sender blocks on the switch's queue).
+#  - TCP MB/s and ping RTT between two UML nodes: the anchor workload
+#    bench/guest-net.sh (200 MiB over nc, then 20 pings). One cluster boots on
+#    its own switchd (ssi-start), the other, in a HOME of its own, with CIDEV
+#    on a vde_switch; both stay up and the runs alternate between them.
+# Every figure is checked: the receiver must get frames from the sender only,
+# and the guest receiver must count all 209715200 bytes. A failed run is
+# retried once; a figure that stays invalid fails the benchmark.
+# Ratios are switchd / vde_switch (for RTT, vde_switch / switchd), so above 1
+# is better everywhere.
+# Usage: bench/net.sh [--frames-only] [--reps N] [--uml-reps N]
+set -euo pipefail
+here=$(cd "$(dirname "$0")/.." && pwd)
+bin=${SSI_BIN:-$here/build/bin}
+export PATH="$bin:$PATH"
+frames_only=false reps=5 uml_reps=3
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --frames-only) frames_only=true ;;
+    --reps) reps=$2; shift ;;
+    --uml-reps) uml_reps=$2; shift ;;
+    *) echo "usage: bench/net.sh [--frames-only] [--reps N] [--uml-reps N]" >&2; exit 2 ;;
+  esac
+  shift
+done
+work=$(mktemp -d /tmp/ssinet.XXXXXX)
+pids=""
+cleanup() {
+  for c in sw vde; do
+    [ -d "$work/home-$c" ] && HOME=$work/home-$c ssi-stop --cluster netbench-$c >/dev/null 2>&1 || true
+  done
+  for p in $pids $(jobs -p); do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM HUP
+log() { printf '[net] %s\n' "$*" >&2; }
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
+  else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# frames_once DIR: frames/s delivered node 1 -> node 2, or nothing if invalid.
+frames_once() {
+  vde_probe recv "$1" --node 2 --seconds 4 > "$work/recv" & local r=$!
+  sleep 0.5
+  vde_probe send "$1" --node 1 --to 2 --seconds 3 > "$work/send"
+  wait $r
+  local sent got
+  sent=$(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$work/send")
+  got=$(sed -n 's/.*from=1:\([0-9]*\),$/\1/p' "$work/recv")
+  # Only node 1's frames, and most of them: a switch that lost half of them
+  # (or a receiver that fell behind) is not what this figure means.
+  if [ -n "$sent" ] && [ -n "$got" ] && [ "$got" -le "$sent" ] && [ $((got * 2)) -gt "$sent" ]; then
+    sed -n 's/.*fps=\([0-9]*\) .*/\1/p' "$work/recv"
+  else
+    log "invalid frames run on $1: $(cat "$work/send") / $(cat "$work/recv")"
+  fi
+}
+frames() {  # DIR LABEL: one valid figure, retried once
+  local fps
+  fps=$(frames_once "$1")
+  [ -n "$fps" ] || fps=$(frames_once "$1")
+  [ -n "$fps" ] || { log "no valid frames/s figure for $2"; exit 1; }
+  log "frames/s $2: $fps"
+  echo "$fps" >> "$work/fps-$2"
+}
+
+switchd "$work/sw" > "$work/switchd.log" 2>&1 & pids="$pids $!"
+vde_switch -s "$work/vde" -d -p "$work/vde.pid" > /dev/null 2>&1
+pids="$pids $(cat "$work/vde.pid")"
+sleep 0.5
+for i in $(seq "$reps"); do  # alternating, each first every other time
+  if [ $((i % 2)) -eq 1 ]; then frames "$work/sw" sw; frames "$work/vde" vde
+  else frames "$work/vde" vde; frames "$work/sw" sw; fi
+done
+
+if ! $frames_only; then
+  # ssi-exec runs one shell line in the guest: the workload travels base64'd.
+  script="echo $(base64 -w0 "$here/bench/guest-net.sh") | base64 -d > /tmp/guest-net.sh && sh /tmp/guest-net.sh"
+  boot() {  # sw|vde: a two-node cluster netbench-sw|vde in HOME=$work/home-sw|vde
+    mkdir -p "$work/home-$1/.ssiuml"
+    if [ "$1" = vde ]; then echo "CIDEV=$work/vde" > "$work/home-$1/.ssiuml/ssiuml.conf"
+    else : > "$work/home-$1/.ssiuml/ssiuml.conf"; fi
+    HOME=$work/home-$1 ssi-start --cluster "netbench-$1" 2 >/dev/null
+  }
+  # uml_once sw|vde: the workload node 1 -> node 2; prints "MBPS RTT" if valid.
+  uml_once() {
+    local h=$work/home-$1 c=netbench-$1 out r
+    HOME=$h ssi-exec --cluster $c 2 -- "$script recv" > "$work/uml-recv" 2>&1 & r=$!
+    sleep 2  # for nc to listen
+    out=$(HOME=$h ssi-exec --cluster $c 1 -- "$script send 10.77.0.2" 2>&1 || true)
+    wait $r || true
+    local mbps rtt
+    mbps=$(printf '%s\n' "$out" | sed -n 's/^RESULT tcp_MBps=\([0-9]*\)$/\1/p')
+    rtt=$(printf '%s\n' "$out" | sed -n 's|^round-trip min/avg/max = [0-9.]*/\([0-9.]*\)/.*|\1|p')
+    # The receiver writes its byte count back to the sender (guest-net.sh).
+    if printf '%s\n' "$out" | grep -qx ' *209715200' && [ -n "$mbps" ] && [ -n "$rtt" ]; then
+      echo "$mbps $rtt"
+    else
+      log "invalid UML run on $1: $(printf '%s' "$out" | tr '\n' '|')"
+    fi
+  }
+  uml() {  # sw|vde: one valid run, retried once
+    local got
+    got=$(uml_once "$1")
+    [ -n "$got" ] || got=$(uml_once "$1")
+    [ -n "$got" ] || { log "no valid UML figure for $1"; exit 1; }
+    log "UML $1: tcp_MBps rtt_ms = $got"
+    echo "${got% *}" >> "$work/tcp-$1"
+    echo "${got#* }" >> "$work/rtt-$1"
+  }
+  boot sw
+  boot vde
+  for i in $(seq "$uml_reps"); do
+    if [ $((i % 2)) -eq 1 ]; then uml sw; uml vde; else uml vde; uml sw; fi
+  done
+fi
+
+fig() { if [ -f "$work/$1" ]; then median < "$work/$1"; else echo -; fi; }
+all() { if [ -f "$work/$1" ]; then tr '\n' ' ' < "$work/$1"; fi; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2fx", a / b; else print "-" }'; }
+fps_sw=$(fig fps-sw) fps_vde=$(fig fps-vde) tcp_sw=$(fig tcp-sw) tcp_vde=$(fig tcp-vde)
+rtt_sw=$(fig rtt-sw) rtt_vde=$(fig rtt-vde)
+printf 'medians of %s frames runs and %s UML runs per switch, alternating\n' "$reps" "$($frames_only && echo 0 || echo "$uml_reps")"
+printf '%-28s %14s %14s %8s\n' "figure" "switchd" "vde_switch" "ratio"
+printf '%-28s %14s %14s %8s\n' "frames/s (60 B, 2 clients)" "$fps_sw" "$fps_vde" "$(ratio "$fps_sw" "$fps_vde")"
+printf '%-28s %14s %14s %8s\n' "TCP node to node (MB/s)" "$tcp_sw" "$tcp_vde" "$(ratio "$tcp_sw" "$tcp_vde")"
+printf '%-28s %14s %14s %8s\n' "ping RTT avg (ms)" "$rtt_sw" "$rtt_vde" "$(ratio "$rtt_vde" "$rtt_sw")"
+printf 'runs: frames/s switchd %s| vde_switch %s\n' "$(all fps-sw)" "$(all fps-vde)"
+$frames_only || printf 'runs: TCP MB/s switchd %s| vde_switch %s; RTT ms switchd %s| vde_switch %s\n' \
+  "$(all tcp-sw)" "$(all tcp-vde)" "$(all rtt-sw)" "$(all rtt-vde)"

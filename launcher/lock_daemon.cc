@@ -1,0 +1,88 @@
+#include "launcher/lock_daemon.h"
+
+#include <spdlog/spdlog.h>
+
+#include "launcher/daemon_control.h"
+#include "launcher/spawner.h"
+
+namespace ssiuml {
+
+namespace {
+
+constexpr uint64_t kMemberPollMs = 250;
+
+}  // namespace
+
+Status LockDaemon::Start(int heartbeat_ms, int expiry_missed, LockLink::FenceHandler fence,
+                         MemberCallback on_change) {
+  on_change_ = std::move(on_change);
+  Status s = env_->CreateDirs(paths_->LockDir(), 0700);
+  if (s.ok())
+    s = daemon_.Start(env_, *paths_,
+                      {ExecutableDir() + "/lockserver", "--tcp", "127.0.0.1:0", "--port-file",
+                       paths_->LockPortFile(), "--gateway-socket", paths_->LockGateway(), "--control",
+                       paths_->LockControl(), "--heartbeat-ms", std::to_string(heartbeat_ms), "--expiry-missed",
+                       std::to_string(expiry_missed), "--exit-on-stdin-eof"},
+                      paths_->LogDir() + "/lockserver.log", paths_->LockControl());
+  if (!s.ok()) return s;
+  auto record = [this, fence = std::move(fence)](int node, const std::string& boot, std::function<void()> done) {
+    fenced_ms_[node] = EventLoop::NowMs();
+    fence(node, boot, std::move(done));
+  };
+  link_ = std::make_unique<LockLink>(loop_, paths_->LockControl(), std::move(record), [this] {
+    if (!stopping_) spdlog::error("lost the lock server's control link; expired nodes can no longer be fenced");
+  });
+  s = link_->Connect();
+  if (s.ok()) PollMembers();
+  if (s.ok()) spdlog::info("lockserver pid {}, nodes reach it at gateway port 7400", daemon_.pid());
+  return s;
+}
+
+void LockDaemon::PollMembers() {
+  // Only "member" counts: a node being fenced has already left.
+  std::map<int, std::string> all = Members(), now;
+  for (const auto& [node, state] : all)
+    if (state == "member") now[node] = state;
+  for (const auto& [node, state] : now)
+    if (!members_.count(node)) on_change_(node, true, "");
+  // One that left was fenced if the lock server asked for it just before;
+  // otherwise it said goodbye.
+  uint64_t now_ms = EventLoop::NowMs();
+  for (const auto& [node, state] : members_) {
+    if (now.count(node)) continue;
+    auto fenced = fenced_ms_.find(node);
+    bool expired = all.count(node) != 0 || (fenced != fenced_ms_.end() && now_ms - fenced->second < 10000);
+    on_change_(node, false, expired ? "missed heartbeats, fenced" : "left");
+  }
+  members_ = std::move(now);
+  poll_timer_ = loop_->After(kMemberPollMs, [this] { PollMembers(); });
+}
+
+bool LockDaemon::Exited(pid_t pid) {
+  if (!daemon_.Exited(env_, *paths_, pid)) return false;
+  loop_->Cancel(poll_timer_);
+  link_.reset();
+  return true;
+}
+
+void LockDaemon::NodeBooted(int node, const std::string& boot_id) {
+  if (!daemon_.running()) return;
+  Status s = DaemonRequest("lockserver", paths_->LockControl(), {{"cmd", "boot"}, {"node", node}, {"boot", boot_id}});
+  if (!s.ok()) spdlog::warn("node {}: cannot register its boot id: {}", node, s.message());
+}
+
+Status LockDaemon::Report(nlohmann::json* status) {
+  if (!daemon_.running()) return Status::NotFound("no lock server is running");
+  return DaemonRequest("lockserver", paths_->LockControl(), {{"cmd", "status"}}, status);
+}
+
+std::map<int, std::string> LockDaemon::Members() {
+  std::map<int, std::string> members;
+  nlohmann::json status;
+  if (!Report(&status).ok()) return members;
+  for (const auto& m : status.value("members", nlohmann::json::array()))
+    if (m.is_object()) members[m.value("node", 0)] = m.value("state", std::string("member"));
+  return members;
+}
+
+}  // namespace ssiuml

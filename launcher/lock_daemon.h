@@ -1,0 +1,62 @@
+// The cluster's lock server as ssid sees it: the daemon it starts, the
+// fencing link, each node's boot id passed on so only the node itself can
+// open sessions as that node, and the membership view for ssi-status.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "common/env.h"
+#include "common/event_loop.h"
+#include "launcher/cluster_paths.h"
+#include "launcher/daemon_process.h"
+#include "launcher/event_log.h"
+#include "launcher/lock_link.h"
+
+namespace ssiuml {
+
+class LockDaemon {
+ public:
+  LockDaemon(EventLoop* loop, Env* env, const ClusterPaths* paths, EventLog* events)
+      : loop_(loop), env_(env), paths_(paths), events_(events) {}
+
+  // on_change(node, joined, cause) runs when the lock server's member list
+  // changes, seen by polling it (ssid records it as an event).
+  using MemberCallback = std::function<void(int node, bool joined, const std::string& cause)>;
+  Status Start(int heartbeat_ms, int expiry_missed, LockLink::FenceHandler fence, MemberCallback on_change);
+  void Stop(uint64_t grace_ms) {
+    stopping_ = true;
+    loop_->Cancel(poll_timer_);
+    daemon_.Stop(loop_, grace_ms);
+  }
+  bool Exited(pid_t pid);
+  bool running() const { return daemon_.running(); }
+  // The node's agent answered with this boot id.
+  void NodeBooted(int node, const std::string& boot_id);
+  // Node number -> membership state ("member", "fencing", ...); empty when
+  // the lock server does not answer.
+  std::map<int, std::string> Members();
+  // The lock server's whole status (sessions, members, locks).
+  Status Report(nlohmann::json* status);
+
+ private:
+  EventLoop* loop_;
+  Env* env_;
+  const ClusterPaths* paths_;
+  EventLog* events_;
+  DaemonProcess daemon_{"lockserver"};
+  void PollMembers();
+
+  std::unique_ptr<LockLink> link_;
+  MemberCallback on_change_;
+  std::map<int, std::string> members_;  // as last polled
+  std::map<int, uint64_t> fenced_ms_;     // when the lock server last asked to fence a node
+  uint64_t poll_timer_ = 0;
+  bool stopping_ = false;
+};
+
+}  // namespace ssiuml

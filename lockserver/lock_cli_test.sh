@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# The lockserver and ssi-lock command lines: flock-like runs, exit codes,
+# status, bad options, and a clean exit that removes the sockets.
+set -u
+BIN=${SSI_BIN:-$(dirname "$0")/../build/bin}
+D=$(mktemp -d /tmp/lock-cli.XXXXXX)
+SERVER=
+fails=0
+cleanup() {
+  [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null
+  wait 2>/dev/null
+  rm -rf "$D"
+}
+trap cleanup EXIT
+check() {  # check NAME COMMAND...
+  local name=$1; shift
+  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
+}
+
+out=$("$BIN/lockserver" 2>&1); rc=$?
+check "lockserver without listeners is a usage error" test $rc -eq 2
+check "and says what to give" grep -q -- "give --tcp" <<<"$out"
+out=$("$BIN/lockserver" --tcp 10.0.0.1:7400 2>&1); rc=$?
+check "a non-loopback listener is refused" test $rc -eq 1
+check "with the reason" grep -q "must be a loopback address" <<<"$out"
+out=$("$BIN/lockserver" --tcp 127.0.0.1:0 --heartbeat-ms 1 2>&1); rc=$?
+check "a silly heartbeat is refused" test $rc -eq 2
+
+"$BIN/lockserver" --tcp 127.0.0.1:0 --port-file "$D/port" --control "$D/ctl" --gateway-socket "$D/gw" \
+  --log "$D/server.log" &
+SERVER=$!
+for _ in $(seq 100); do [ -s "$D/port" ] && break; sleep 0.05; done
+export SSI_LOCK_SERVER=127.0.0.1:$(cat "$D/port")
+LOCK="$BIN/ssi-lock --host"
+
+out=$($LOCK job -- sh -c 'echo "token=$SSI_LOCK_TOKEN"; exit 3'); rc=$?
+check "the command's exit code comes back" test $rc -eq 3
+check "the command sees its fencing token" grep -Eq '^token=[0-9]+$' <<<"$out"
+t1=${out#token=}
+$LOCK job -- sleep 3 &
+holder=$!
+sleep 0.3
+$LOCK -n job -- true 2>"$D/err"; rc=$?
+check "-n on a held lock exits 1" test $rc -eq 1
+check "and says why" grep -q "job not obtained: busy" "$D/err"
+$LOCK -w 200 job -- true 2>"$D/err"; rc=$?
+check "--timeout on a held lock exits 1" test $rc -eq 1
+check "and says it timed out" grep -q "timeout" "$D/err"
+out=$($LOCK status)
+check "status lists the holder" grep -q "holder name=job mode=EX" <<<"$out"
+check "status lists members" grep -q "^members: none" <<<"$out"
+out=$($LOCK -m PR -w 5000 job -- sh -c 'echo "token=$SSI_LOCK_TOKEN"'); rc=$?
+check "a waiter runs after the holder" test $rc -eq 0
+t2=${out#token=}
+check "tokens grow" test "$t2" -gt "$t1"
+wait $holder
+out=$("$BIN/ssi-lock-guest" --host status); rc=$?
+check "the static guest build works on the host too" test $rc -eq 0
+$LOCK -m XX job true 2>/dev/null; check "an unknown mode is a usage error" test $? -eq 2
+$LOCK 2>/dev/null; check "no name is a usage error" test $? -eq 2
+"$BIN/ssi-lock" --host --server 127.0.0.1:1 job true 2>"$D/err"; rc=$?
+check "no server exits 3" test $rc -eq 3
+check "with the address" grep -q "lock server 127.0.0.1:1" "$D/err"
+$LOCK job -- /nonexistent/cmd 2>/dev/null; check "a missing command exits 127" test $? -eq 127
+# On the host, --cluster finds the cluster's lock server through RUN/lock/port.
+mkdir -p "$D/xdg/ssiuml/c1/lock"
+cp "$D/port" "$D/xdg/ssiuml/c1/lock/port"
+env -u SSI_LOCK_SERVER XDG_RUNTIME_DIR="$D/xdg" "$BIN/ssi-lock" --cluster c1 status >/dev/null
+check "--cluster finds the lock server" test $? -eq 0
+env -u SSI_LOCK_SERVER XDG_RUNTIME_DIR="$D/xdg" "$BIN/ssi-lock" --cluster c2 status 2>"$D/err"; rc=$?
+check "a cluster without a lock server exits 3" test $rc -eq 3
+check "and says how to start one" grep -q "cluster c2 has no lock server.*start it with ssi-start" "$D/err"
+
+kill -TERM $SERVER
+wait $SERVER; rc=$?
+SERVER=
+check "SIGTERM exits cleanly" test $rc -eq 0
+check "and removes the control socket" test ! -e "$D/ctl"
+check "and the gateway socket" test ! -e "$D/gw"
+[ $fails -eq 0 ] && echo PASS || { echo "FAIL: $fails checks"; exit 1; }

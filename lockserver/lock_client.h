@@ -1,0 +1,151 @@
+// LockClient: a blocking client of the lock server (lockserver/PROTOCOL.md).
+// Plain C++ and libc only, so it links into the static guest binaries.
+//
+// A caller reads its own reply from the socket when no other thread is
+// reading (leader/follower), so a round trip costs no thread hand-off. A
+// background thread sends a heartbeat every period the server asked for and
+// reads while no call is waiting, so callbacks also arrive when idle. The client keeps its own, shorter lease: it counts from
+// the send time of the last answered heartbeat, and when it runs out (or
+// the connection or session ends) alive() turns false, every waiting call
+// fails and on_lost runs once. From then on the locks must not be used: the
+// server is about to give them away.
+//
+// Thread safety: every method may be called from any thread. Callbacks run
+// one at a time, in the order the server sent them, on whichever thread is
+// reading: the background thread or one inside a call (even a call of
+// another thread). So they must not call into the client, nor wait for a
+// mutex that is held around client calls.
+#pragma once
+
+#include <array>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/status.h"
+#include "lockserver/lock_mode.h"
+#include "lockserver/lock_protocol.h"
+
+namespace ssiuml::lock {
+
+using ValueBlock = std::array<uint8_t, 32>;
+
+struct Grant {
+  Mode mode = Mode::kNL;
+  uint64_t token = 0;     // fencing token: strictly grows, server-wide
+  bool has_lvb = false;   // granted mode >= CR
+  bool lvb_valid = true;  // false: a writer died without writing it
+  ValueBlock lvb{};
+};
+
+struct MemberChange {
+  std::string event;  // join, leave, expired
+  uint64_t epoch = 0;
+  int node = 0;
+  std::string boot;
+  std::vector<int> members;  // everyone after this change, ascending
+};
+
+struct LockOptions {
+  bool try_lock = false;    // fail with Busy instead of waiting
+  uint64_t timeout_ms = 0;  // 0: wait forever; else TimedOut
+};
+
+class LockClient {
+ public:
+  ~LockClient();
+  // address: "HOST:PORT" (IPv4 literal or localhost) or "unix:PATH".
+  static Status Connect(const std::string& address, std::unique_ptr<LockClient>* client);
+
+  // Exactly one HELLO per connection. A node needs the boot id the
+  // supervisor registered for it; a host client only a name.
+  Status HelloNode(int node, const std::string& boot_hex, const std::string& name);
+  Status HelloHost(const std::string& name);
+
+  // Errors: Busy (try failed), TimedOut, IOError (session lost), others
+  // with the server's message ("code: text").
+  Status Lock(const std::string& name, Mode mode, const LockOptions& options, Grant* grant);
+  // write: the new value block, used when converting down from PW/EX.
+  Status Convert(const std::string& name, Mode mode, const LockOptions& options, const ValueBlock* write,
+                 Grant* grant);
+  Status Unlock(const std::string& name, const ValueBlock* write = nullptr);
+  // Cancels a Lock/Convert another thread is waiting in (it gets an error).
+  Status Cancel(const std::string& name);
+  // Current members and epoch; on_change then runs for every join, leave
+  // and expiry, in epoch order, with the whole membership after the change
+  // in MemberChange::members (it may run before Watch returns, so use that
+  // rather than merging changes into the snapshot).
+  Status Watch(std::function<void(const MemberChange&)> on_change, std::vector<int>* members, uint64_t* epoch);
+  // The server's STATUS lines (members, holders, waiters), without prefix.
+  Status QueryStatus(std::vector<std::string>* lines);
+  // Ends the session cleanly: locks released, no fencing.
+  Status Bye();
+
+  // A holder blocks someone waiting for name in mode (DLM's BAST).
+  void OnBlocking(std::function<void(const std::string& name, Mode mode)> callback);
+  void OnLost(std::function<void(const std::string& why)> callback);
+  bool alive() const;
+  uint64_t session() const { return session_; }
+
+ private:
+  struct Reply {
+    bool done = false;
+    std::vector<std::string> info;  // STATUS lines
+    std::string line;               // the final reply
+  };
+
+  explicit LockClient(int fd);
+  Status Call(const std::string& verb, const std::string& args, Reply* reply);
+  Status Hello(const std::string& args);
+  void Run();
+  void Poke();  // wakes the background thread
+  // Reads what arrives within timeout_ms and dispatches it; only the holder
+  // of the reading role calls it. False when the connection is gone.
+  bool ReadSome(int timeout_ms, bool watch_wake);
+  void HandleLine(const std::string& line);
+  void Lose(const std::string& why);
+  Status WriteLine(const std::string& line);
+  static uint64_t NowMs();
+
+  int fd_;
+  int wake_[2] = {-1, -1};  // pipe that stops the thread
+  std::thread thread_;
+  mutable std::mutex mu_;
+  std::mutex write_mu_;
+  std::condition_variable cv_;
+  std::map<uint64_t, Reply*> waiting_;
+  bool reading_ = false;     // some thread holds the reading role
+  bool bg_reading_ = false;  // ...and it is the background thread
+  wire::LineReader reader_;  // touched only by the reading role
+  uint64_t next_id_ = 1;
+  bool lost_ = false;
+  bool stop_ = false;
+  bool leaving_ = false;  // BYE sent
+  std::string lost_why_;
+  uint64_t session_ = 0;
+  uint64_t heartbeat_ms_ = 0;  // 0 until WELCOME
+  int expiry_missed_ = 5;
+  uint64_t lease_until_ms_ = 0;
+  std::map<uint64_t, uint64_t> pings_;  // ping id -> send time
+  std::function<void(const std::string&, Mode)> on_blocking_;
+  std::function<void(const std::string&)> on_lost_;
+  std::function<void(const MemberChange&)> on_member_;
+  std::set<int> members_;  // as of the last MEMBERS/MEMBER line
+};
+
+// Where ssi-lock finds the server: the flag, else $SSI_LOCK_SERVER, else
+// the gateway address every guest reaches the host's lock server at.
+std::string DefaultServerAddress(const std::string& flag);
+// A guest's identity: ssi.node=N from cmdline_path and the boot id ssi-agent
+// wrote to boot_path. NotFound when cmdline has no ssi.node (not a guest).
+Status ReadGuestIdentity(const std::string& cmdline_path, const std::string& boot_path, int* node,
+                         std::string* boot);
+
+}  // namespace ssiuml::lock

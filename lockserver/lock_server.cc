@@ -1,0 +1,523 @@
+#include "lockserver/lock_server.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <spdlog/spdlog.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "common/env.h"
+#include "common/unix_socket.h"
+
+namespace ssiuml::lock {
+namespace {
+
+constexpr uint64_t kTickMs = 20;
+constexpr uint64_t kFenceRetryMs = 1000;
+constexpr uint64_t kHelloWithinMs = 10000;  // a silent connection is dropped
+constexpr size_t kReadChunk = 65536;
+constexpr int kReadChunksPerEvent = 4;   // then let other peers in
+constexpr size_t kSpareConnections = 16;  // above max_sessions, for HELLOs in flight
+
+std::string GrantLine(const LockEvent& e) {
+  std::string line = "GRANT id=" + std::to_string(e.request_id) + " name=" + e.name + " mode=" + ModeName(e.mode) +
+                     " token=" + std::to_string(e.token) + " lvb=";
+  line += e.has_lvb ? wire::HexEncode(e.lvb.data(), e.lvb.size()) : "-";
+  if (e.has_lvb && !e.lvb_valid) line += " valnotvalid";
+  return line;
+}
+
+std::string ErrLine(uint64_t id, const std::string& code, const std::string& msg) {
+  return "ERR id=" + std::to_string(id) + " code=" + code + " msg=" + msg;
+}
+
+std::string LockEventLine(const LockEvent& e) {
+  using K = LockEvent::Kind;
+  switch (e.kind) {
+    case K::kGranted: return GrantLine(e);
+    case K::kBlocking: return "BAST name=" + e.name + " mode=" + ModeName(e.mode);
+    case K::kTryFailed: return ErrLine(e.request_id, "busy", e.name + " is held in an incompatible mode");
+    case K::kTimedOut: return ErrLine(e.request_id, "timeout", "timed out waiting for " + e.name);
+    case K::kCancelled: return ErrLine(e.request_id, "cancelled", "request on " + e.name + " cancelled");
+    case K::kDeadlock: return ErrLine(e.request_id, "deadlock", "conversion deadlock on " + e.name);
+  }
+  return "";
+}
+
+// The ERR code for a refused lock operation.
+std::string StateCode(const Status& s) {
+  if (s.message() == "session expired") return "expired";
+  if (s.IsNotFound()) return "not-held";
+  return "bad-state";
+}
+
+std::string HolderName(const Session& s) {
+  if (s.kind == SessionKind::kNode) return "node" + std::to_string(s.node) + "/" + s.name;
+  return s.name;
+}
+
+}  // namespace
+
+LockServer::LockServer(EventLoop* loop, const ServerOptions& options)
+    : loop_(loop), options_(options), service_(options.service) {}
+
+LockServer::~LockServer() {
+  if (gateway_.valid()) ::unlink(options_.gateway_socket.c_str());
+  if (control_.valid()) ::unlink(options_.control.c_str());
+}
+
+Status LockServer::Start() {
+  Status s;
+  if (!options_.tcp.empty()) s = ListenTcp();
+  if (s.ok() && !options_.gateway_socket.empty()) {
+    s = ListenUnix(options_.gateway_socket, &gateway_);
+    if (s.ok()) loop_->Watch(gateway_.get(), EPOLLIN, [this](uint32_t) { Accept(gateway_.get(), Origin::kGateway); });
+  }
+  if (s.ok() && !options_.control.empty()) {
+    s = ListenUnix(options_.control, &control_);
+    if (s.ok()) loop_->Watch(control_.get(), EPOLLIN, [this](uint32_t) { Accept(control_.get(), Origin::kControl); });
+  }
+  if (s.ok()) loop_->After(kTickMs, [this] { Tick(); });
+  return s;
+}
+
+Status LockServer::ListenTcp() {
+  size_t colon = options_.tcp.rfind(':');
+  uint64_t port = 0;
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  if (colon == std::string::npos || !wire::ParseU64(options_.tcp.substr(colon + 1), &port) || port > 65535 ||
+      ::inet_pton(AF_INET, options_.tcp.substr(0, colon).c_str(), &addr.sin_addr) != 1)
+    return Status::InvalidArgument("--tcp wants 127.0.0.1:PORT, not '" + options_.tcp + "'");
+  // Host sessions are trusted by where they come from: loopback only.
+  if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127)
+    return Status::InvalidArgument("--tcp must be a loopback address (127.x.x.x)");
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return Status::FromErrno("socket", errno);
+  int one = 1;
+  ::setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+    return Status::FromErrno("bind " + options_.tcp, errno);
+  if (::listen(sock.get(), 256) != 0) return Status::FromErrno("listen " + options_.tcp, errno);
+  socklen_t len = sizeof addr;
+  ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &len);
+  spdlog::info("listening on {}:{}", options_.tcp.substr(0, colon), ntohs(addr.sin_port));
+  if (!options_.port_file.empty()) {
+    Status s = Env::Default()->WriteFileAtomic(options_.port_file, std::to_string(ntohs(addr.sin_port)) + "\n");
+    if (!s.ok()) return s;
+  }
+  tcp_ = std::move(sock);
+  loop_->Watch(tcp_.get(), EPOLLIN, [this](uint32_t) { Accept(tcp_.get(), Origin::kTcp); });
+  return Status::OK();
+}
+
+void LockServer::Accept(int listen_fd, Origin origin) {
+  for (;;) {
+    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) return;
+    if (origin != Origin::kControl && conns_.size() >= options_.service.max_sessions + kSpareConnections) {
+      std::string line = ErrLine(0, "too-many-sessions", "too many connections (max sessions " +
+                                                             std::to_string(options_.service.max_sessions) + ")\n");
+      (void)!::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      ::close(fd);
+      Refused("connection: too many connections");
+      continue;
+    }
+    if (origin == Origin::kTcp) {
+      int one = 1;
+      ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    }
+    Conn& c = conns_[fd];
+    c.fd.Reset(fd);
+    c.events = EPOLLIN;
+    c.origin = origin;
+    c.opened_ms = EventLoop::NowMs();
+    loop_->Watch(fd, EPOLLIN, [this, fd](uint32_t events) { OnEvents(fd, events); });
+  }
+}
+
+void LockServer::OnEvents(int fd, uint32_t events) {
+  if (events & EPOLLERR) {
+    Close(fd);
+    return;
+  }
+  if (events & EPOLLOUT) Flush(fd);
+  if (conns_.count(fd) && (events & (EPOLLIN | EPOLLHUP))) ReadInput(fd);
+  FlushAll();
+}
+
+void LockServer::ReadInput(int fd) {
+  char buf[kReadChunk];
+  bool eof = false;
+  for (int i = 0; i < kReadChunksPerEvent; ++i) {
+    auto it = conns_.find(fd);
+    if (it == conns_.end() || it->second.closing) return;
+    ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) break;
+    if (n <= 0) {
+      eof = true;
+      break;
+    }
+    it->second.reader.Feed(std::string_view(buf, static_cast<size_t>(n)));
+    ProcessLines(fd);
+    if (static_cast<size_t>(n) < sizeof buf) break;
+  }
+  if (eof) Close(fd);
+}
+
+void LockServer::ProcessLines(int fd) {
+  std::string line;
+  for (;;) {
+    auto it = conns_.find(fd);
+    if (it == conns_.end() || it->second.paused || it->second.closing) return;
+    auto r = it->second.reader.Next(&line);
+    if (r == wire::LineReader::Result::kNone) return;
+    if (r == wire::LineReader::Result::kOverlong) {
+      if (it->second.origin == Origin::kControl) {
+        Send(fd, R"({"v":1,"ok":false,"error":"line too long"})");
+      } else {
+        SendErr(fd, 0, "too-long", "line longer than " + std::to_string(wire::kMaxLine) + " bytes");
+      }
+      continue;
+    }
+    if (it->second.origin == Origin::kControl) {
+      HandleControl(fd, line);
+    } else {
+      HandleLine(fd, line);
+    }
+  }
+}
+
+void LockServer::HandleLine(int fd, const std::string& line) {
+  if (line.empty()) return;  // a bare newline is a harmless keep-alive
+  wire::Request req;
+  std::string code;
+  Status s = wire::ParseRequest(line, &req, &code);
+  if (!s.ok()) {
+    spdlog::debug("fd {}: {}: {}", fd, code, s.message());
+    SendErr(fd, req.id, code, s.message());
+    return;
+  }
+  if (req.verb == wire::Verb::kHello) {
+    HandleHello(fd, req);
+    return;
+  }
+  Conn& c = conns_[fd];
+  if (c.session == 0) {
+    SendErr(fd, req.id, "no-session", "say " + std::string(wire::kVersion) + " HELLO first");
+    return;
+  }
+  service_.Heartbeat(c.session, EventLoop::NowMs());
+  HandleRequest(fd, req);
+}
+
+void LockServer::HandleHello(int fd, const wire::Request& req) {
+  Conn& c = conns_[fd];
+  if (c.session != 0) {
+    SendErr(fd, req.id, "malformed", "this connection already has a session");
+    return;
+  }
+  if (req.host) {
+    if (c.origin == Origin::kGateway) {
+      Refused("host session '" + req.name + "' through the gateway");
+      SendErr(fd, req.id, "refused", "host sessions are only allowed on the host's TCP listener");
+      c.closing = true;
+      return;
+    }
+    SessionId id;
+    Status s = service_.OpenHost(req.name, EventLoop::NowMs(), &id);
+    if (!s.ok()) {
+      Refused("host session '" + req.name + "': " + s.message());
+      SendErr(fd, req.id, "too-many-sessions", s.message());
+      c.closing = true;
+      return;
+    }
+    c.session = id;
+    session_fd_[id] = fd;
+    spdlog::debug("session {}: host client {}", id, req.name);
+    Send(fd, std::string(wire::kVersion) + " WELCOME id=" + std::to_string(req.id) + " session=" + std::to_string(id) +
+                 " epoch=" + std::to_string(service_.epoch()) + " heartbeat=" +
+                 std::to_string(options_.service.heartbeat_ms) + " expiry=" +
+                 std::to_string(options_.service.expiry_missed));
+    return;
+  }
+  c.hello = req;
+  c.hello_deadline_ms = EventLoop::NowMs() + options_.hello_wait_ms;
+  TryHello(fd);
+}
+
+void LockServer::TryHello(int fd) {
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  Conn& c = it->second;
+  const wire::Request& req = c.hello;
+  uint64_t now = EventLoop::NowMs();
+  SessionId id = 0;
+  bool retry = false;
+  Outputs out;
+  Status s = service_.OpenNode(req.node, req.boot, req.name, now, &id, &retry, &out);
+  if (s.ok()) {
+    c.paused = false;
+    c.session = id;
+    session_fd_[id] = fd;
+    spdlog::info("session {}: node {} ({}) boot {}", id, req.node, req.name, req.boot);
+    Send(fd, std::string(wire::kVersion) + " WELCOME id=" + std::to_string(req.id) + " session=" + std::to_string(id) +
+                 " epoch=" + std::to_string(service_.epoch()) + " heartbeat=" +
+                 std::to_string(options_.service.heartbeat_ms) + " expiry=" +
+                 std::to_string(options_.service.expiry_missed));
+    Deliver(out);
+    UpdateWatch(fd);
+    ProcessLines(fd);  // whatever was pipelined behind the HELLO
+    return;
+  }
+  if (retry && now < c.hello_deadline_ms) {
+    if (!c.paused) spdlog::debug("node {} HELLO waits: {}", req.node, s.message());
+    c.paused = true;
+    UpdateWatch(fd);
+    return;
+  }
+  c.paused = false;
+  Refused("node " + std::to_string(req.node) + " session: " + s.message());
+  SendErr(fd, req.id, s.IsBusy() && !retry ? "too-many-sessions" : "refused", s.message());
+  c.closing = true;
+}
+
+void LockServer::RetryPendingHellos() {
+  std::vector<int> paused;
+  for (const auto& [fd, c] : conns_)
+    if (c.paused) paused.push_back(fd);
+  for (int fd : paused) TryHello(fd);
+}
+
+void LockServer::HandleRequest(int fd, const wire::Request& req) {
+  SessionId session = conns_[fd].session;
+  std::string id = std::to_string(req.id);
+  uint64_t now = EventLoop::NowMs();
+  Outputs out;
+  Status s;
+  LockTable::Request lr{session, req.id, req.name, req.mode, req.try_lock, req.timeout_ms};
+  const Lvb* lvb = req.has_lvb ? &req.lvb : nullptr;
+  switch (req.verb) {
+    case wire::Verb::kPing:
+      Send(fd, "PONG id=" + id);
+      return;
+    case wire::Verb::kLock:
+      s = service_.Lock(session, lr, now, &out);
+      break;
+    case wire::Verb::kConvert:
+      s = service_.Convert(session, lr, lvb, now, &out);
+      break;
+    case wire::Verb::kUnlock:
+      s = service_.Unlock(session, req.name, lvb, &out);
+      if (s.ok()) Send(fd, "OK id=" + id);
+      break;
+    case wire::Verb::kCancel:
+      s = service_.Cancel(session, req.name, &out);
+      if (s.ok()) Send(fd, "OK id=" + id);
+      break;
+    case wire::Verb::kWatch: {
+      s = service_.Watch(session);
+      if (!s.ok()) break;
+      std::string nodes;
+      for (const auto& [node, boot] : service_.members()) nodes += (nodes.empty() ? "" : ",") + std::to_string(node);
+      Send(fd, "MEMBERS id=" + id + " epoch=" + std::to_string(service_.epoch()) + " nodes=" + nodes);
+      break;
+    }
+    case wire::Verb::kStatus: {
+      std::string prefix = "INFO id=" + id + " ";
+      for (const auto& [node, boot] : service_.members()) {
+        bool fencing = service_.fencing().count({node, boot}) != 0;
+        Send(fd, prefix + "kind=member node=" + std::to_string(node) + " state=" + (fencing ? "fencing" : "member"));
+      }
+      auto holder = [&](SessionId sid) {
+        auto it = service_.sessions().find(sid);
+        return it == service_.sessions().end() ? std::string("?") : HolderName(it->second);
+      };
+      for (const ResourceInfo& r : service_.table().Snapshot()) {
+        for (const auto& e : r.granted)
+          Send(fd, prefix + "kind=holder name=" + r.name + " mode=" + ModeName(e.mode) + " token=" +
+                       std::to_string(e.token) + " session=" + std::to_string(e.session) + " by=" + holder(e.session));
+        for (const auto& e : r.converting)
+          Send(fd, prefix + "kind=converting name=" + r.name + " mode=" + ModeName(e.mode) + " session=" +
+                       std::to_string(e.session) + " by=" + holder(e.session));
+        for (const auto& e : r.waiting)
+          Send(fd, prefix + "kind=waiting name=" + r.name + " mode=" + ModeName(e.mode) + " session=" +
+                       std::to_string(e.session) + " by=" + holder(e.session));
+      }
+      Send(fd, "OK id=" + id + " epoch=" + std::to_string(service_.epoch()));
+      return;
+    }
+    case wire::Verb::kBye: {
+      Conn& c = conns_[fd];
+      session_fd_.erase(session);
+      c.session = 0;
+      service_.Close(session, &out);
+      Send(fd, "OK id=" + id);
+      c.closing = true;
+      break;
+    }
+    case wire::Verb::kHello:
+      break;
+  }
+  if (!s.ok()) SendErr(fd, req.id, StateCode(s), s.message());
+  Deliver(out);
+}
+
+void LockServer::Deliver(Outputs& out) {
+  for (Output& o : out) {
+    auto target = session_fd_.find(o.session);
+    int fd = target == session_fd_.end() ? -1 : target->second;
+    switch (o.kind) {
+      case Output::Kind::kLock:
+        if (fd >= 0) Send(fd, LockEventLine(o.lock));
+        break;
+      case Output::Kind::kMember:
+        if (fd >= 0)
+          Send(fd, "MEMBER epoch=" + std::to_string(o.member.epoch) + " event=" + MemberEventName(o.member.kind) +
+                       " node=" + std::to_string(o.member.node) + " boot=" + o.member.boot);
+        break;
+      case Output::Kind::kFence: {
+        uint64_t id = next_fence_id_++;
+        fences_[id] = Fence{o.node, o.boot};
+        spdlog::warn("node {} (boot {}) expired: fencing it before releasing its locks", o.node, o.boot);
+        SendFence(id);
+        break;
+      }
+      case Output::Kind::kEnded:
+        if (o.reason == "closed") {
+          spdlog::debug("session {} closed", o.session);
+        } else {
+          spdlog::info("session {} ended: {}", o.session, o.reason);
+        }
+        if (fd >= 0) {
+          Send(fd, "ENDED session=" + std::to_string(o.session) + " reason=" + o.reason);
+          conns_[fd].session = 0;
+          conns_[fd].closing = true;
+          session_fd_.erase(o.session);
+        }
+        break;
+    }
+  }
+  out.clear();
+}
+
+void LockServer::Tick() {
+  uint64_t now = EventLoop::NowMs();
+  Outputs out;
+  service_.Tick(now, &out);
+  Deliver(out);
+  RetryPendingHellos();
+  std::vector<int> silent;
+  for (const auto& [fd, c] : conns_)
+    if (c.origin != Origin::kControl && c.session == 0 && !c.paused && !c.closing && now > c.opened_ms + kHelloWithinMs)
+      silent.push_back(fd);
+  for (int fd : silent) {
+    SendErr(fd, 0, "no-session", "no HELLO within " + std::to_string(kHelloWithinMs / 1000) + " s");
+    conns_[fd].closing = true;
+  }
+  if (now >= last_fence_send_ms_ + kFenceRetryMs) {
+    last_fence_send_ms_ = now;
+    for (const auto& [id, fence] : fences_) SendFence(id);
+  }
+  FlushAll();
+  loop_->After(kTickMs, [this] { Tick(); });
+}
+
+void LockServer::Send(int fd, const std::string& line) {
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  Conn& c = it->second;
+  if (c.out.size() + line.size() + 1 > options_.max_output) {
+    // A peer that does not read its replies loses its connection, not our memory.
+    if (!c.closing) Refused("fd " + std::to_string(fd) + " does not read its replies; disconnecting");
+    c.out.clear();
+    c.closing = true;
+    dirty_.insert(fd);
+    return;
+  }
+  c.out += line;
+  c.out += '\n';
+  dirty_.insert(fd);
+}
+
+void LockServer::SendErr(int fd, uint64_t id, const std::string& code, const std::string& msg) {
+  Send(fd, ErrLine(id, code, msg));
+}
+
+void LockServer::Flush(int fd) {
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  Conn& c = it->second;
+  size_t done = 0;
+  while (done < c.out.size()) {
+    ssize_t n = ::send(fd, c.out.data() + done, c.out.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n <= 0) {
+      Close(fd);
+      return;
+    }
+    done += static_cast<size_t>(n);
+  }
+  c.out.erase(0, done);
+  if (c.closing && c.out.empty()) {
+    Close(fd);
+    return;
+  }
+  UpdateWatch(fd);
+}
+
+void LockServer::FlushAll() {
+  while (!dirty_.empty()) {
+    int fd = *dirty_.begin();
+    dirty_.erase(dirty_.begin());
+    Flush(fd);
+  }
+}
+
+void LockServer::UpdateWatch(int fd) {
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  Conn& c = it->second;
+  uint32_t events = (c.paused || c.closing ? 0u : static_cast<uint32_t>(EPOLLIN)) |
+                    (c.out.empty() ? 0u : static_cast<uint32_t>(EPOLLOUT));
+  if (events == c.events) return;  // one syscall saved per request
+  c.events = events;
+  loop_->Modify(fd, events);
+}
+
+void LockServer::Close(int fd) {
+  auto it = conns_.find(fd);
+  if (it == conns_.end()) return;
+  if (fencer_fd_ == fd) {
+    fencer_fd_ = -1;
+    spdlog::warn("fencer disconnected; fence requests wait for the next one");
+  }
+  if (it->second.session != 0) {
+    spdlog::debug("session {} lost its connection", it->second.session);
+    service_.Disconnected(it->second.session);
+    session_fd_.erase(it->second.session);
+  }
+  loop_->Unwatch(fd);
+  dirty_.erase(fd);
+  conns_.erase(it);
+}
+
+void LockServer::Refused(const std::string& what) {
+  ++refused_;
+  uint64_t now = EventLoop::NowMs();
+  if (now >= refusal_window_ms_ + 1000) {
+    if (refusals_logged_ > 10) spdlog::warn("{} more refusals not logged", refusals_logged_ - 10);
+    refusal_window_ms_ = now;
+    refusals_logged_ = 0;
+  }
+  if (refusals_logged_++ < 10) spdlog::warn("refused: {}", what);
+}
+
+}  // namespace ssiuml::lock

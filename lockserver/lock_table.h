@@ -1,0 +1,140 @@
+// LockTable: the DLM-style lock state of every resource, with no I/O and no
+// clock of its own (callers pass now_ms), so every rule is tested directly.
+//
+// Each resource has a grant queue, a conversion queue and a waiting queue.
+// Conversions are served before new requests; new requests are granted FIFO
+// and only while no conversion is queued, so a compatible newcomer never
+// jumps a queued incompatible request (no starvation). A session holds at
+// most one lock per resource; it changes mode with Convert.
+//
+// Every accepted Lock/Convert ends with exactly one terminal event for its
+// request id: kGranted, kTryFailed, kTimedOut, kCancelled or kDeadlock.
+// kBlocking (DLM's BAST) goes to holders that block a queued request.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <set>
+#include <string>
+#include <tuple>
+#include <vector>
+
+#include "common/status.h"
+#include "lockserver/lock_mode.h"
+
+namespace ssiuml::lock {
+
+using SessionId = uint64_t;
+constexpr size_t kLvbSize = 32;
+using Lvb = std::array<uint8_t, kLvbSize>;
+
+struct LockEvent {
+  enum class Kind { kGranted, kBlocking, kTryFailed, kTimedOut, kCancelled, kDeadlock };
+  Kind kind = Kind::kGranted;
+  SessionId session = 0;
+  uint64_t request_id = 0;  // 0 for kBlocking
+  std::string name;
+  Mode mode = Mode::kNL;  // kGranted: the granted mode; kBlocking: the mode that waits
+  uint64_t token = 0;     // kGranted: the fencing token of this grant
+  bool has_lvb = false;   // kGranted with a mode >= CR
+  bool lvb_valid = true;  // false: DLM's VALNOTVALID, a writer died
+  Lvb lvb{};
+};
+
+// What the status command shows of one resource.
+struct ResourceInfo {
+  struct Entry {
+    SessionId session;
+    Mode mode;       // granted mode (granted), requested mode (queues)
+    Mode from;       // converting: the mode still held
+    uint64_t token;  // granted only
+  };
+  std::string name;
+  bool lvb_valid = true;
+  uint64_t lvb_seq = 0;
+  std::vector<Entry> granted, converting, waiting;
+};
+
+class LockTable {
+ public:
+  // Tokens start above first_token; pass something that grows across
+  // restarts (the server uses its wall-clock start time in microseconds).
+  explicit LockTable(uint64_t first_token = 0) : last_token_(first_token) {}
+
+  struct Request {
+    SessionId session = 0;
+    uint64_t request_id = 0;
+    std::string name;
+    Mode mode = Mode::kNL;
+    bool try_lock = false;    // NOQUEUE: fail at once instead of waiting
+    uint64_t timeout_ms = 0;  // 0 = wait forever
+  };
+  // A new lock. InvalidArgument if the session already has one on name.
+  Status Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out);
+  // Changes the mode of a held lock. When a PW/EX lock converts down, *write
+  // (if given) becomes the resource's value block. InvalidArgument if the
+  // lock is not held or already converting.
+  Status Convert(const Request& req, const Lvb* write, uint64_t now_ms, std::vector<LockEvent>* out);
+  // Drops the session's lock on name; a queued request is cancelled instead.
+  Status Unlock(SessionId session, const std::string& name, const Lvb* write,
+                std::vector<LockEvent>* out);
+  // Cancels the session's queued request on name (kCancelled).
+  Status Cancel(SessionId session, const std::string& name, std::vector<LockEvent>* out);
+  // Expires queued requests whose timeout passed.
+  void Tick(uint64_t now_ms, std::vector<LockEvent>* out);
+  // Earliest request deadline, or 0 when nothing waits with a timeout.
+  uint64_t NextDeadline() const;
+  // Cancels every queued request of the session (its connection is gone).
+  void CancelAll(SessionId session, std::vector<LockEvent>* out);
+  // Releases everything the session holds or waits for. died: it did not
+  // unlock, so value blocks it could write (PW/EX) become VALNOTVALID.
+  void Release(SessionId session, bool died, std::vector<LockEvent>* out);
+
+  std::vector<ResourceInfo> Snapshot() const;
+  uint64_t last_token() const { return last_token_; }
+
+ private:
+  struct Holder {
+    Mode mode;
+    uint64_t token;
+    uint8_t basts_sent;  // modes a BAST was sent for since this grant
+  };
+  struct Pending {
+    SessionId session;
+    uint64_t request_id;
+    Mode mode;
+    uint64_t deadline_ms;
+    bool try_lock;
+  };
+  struct Resource {
+    std::map<SessionId, Holder> granted;  // includes locks that are converting
+    std::deque<Pending> converting;
+    std::deque<Pending> waiting;
+    Lvb lvb{};
+    bool lvb_valid = true;
+    uint64_t lvb_seq = 0;  // writes so far; a resource with a value is kept
+  };
+  using Deadline = std::tuple<uint64_t, std::string, SessionId>;
+
+  void GrantPass(const std::string& name, Resource& r, std::vector<LockEvent>* out);
+  void Grant(const std::string& name, Resource& r, const Pending& p, std::vector<LockEvent>* out);
+  bool CompatibleWithGranted(const Resource& r, SessionId self, Mode mode) const;
+  void SendBlocking(const std::string& name, Resource& r, std::vector<LockEvent>* out);
+  // Removes a try request still queued after a grant pass (kTryFailed).
+  void FailTry(const std::string& name, Resource& r, SessionId session, uint64_t request_id,
+               std::vector<LockEvent>* out);
+  bool RemovePending(const std::string& name, Resource& r, SessionId session, Pending* removed);
+  void WriteLvb(Resource& r, Mode held, const Lvb* write);
+  void Forget(const std::string& name, SessionId session);
+  void MaybeErase(const std::string& name);
+  static LockEvent Terminal(LockEvent::Kind kind, const std::string& name, const Pending& p);
+
+  std::map<std::string, Resource> resources_;
+  std::map<SessionId, std::set<std::string>> by_session_;
+  std::set<Deadline> deadlines_;
+  uint64_t last_token_;
+};
+
+}  // namespace ssiuml::lock

@@ -1,0 +1,114 @@
+#include "lockserver/membership.h"
+
+#include <fcntl.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "lockserver/lock_client.h"
+
+namespace ssiuml::lock {
+namespace {
+
+constexpr const char* kMembersFile = "/run/ssi/members";
+constexpr auto kRetry = std::chrono::milliseconds(500);
+
+void WriteMembers(uint64_t epoch, const std::set<int>& members) {
+  std::string text = MembersFileText(epoch, members);
+  std::string tmp = std::string(kMembersFile) + ".new";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) return;
+  bool ok = ::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size());
+  ::close(fd);
+  if (ok) ::rename(tmp.c_str(), kMembersFile);  // readers never see half a list
+}
+
+void Say(const std::string& line) {
+  // stdout is the console under busybox init.
+  std::printf("ssi: %s\n", line.c_str());
+  std::fflush(stdout);
+}
+
+// The lock server behind the switch's gateway, .254 of the node's subnet
+// (ssi.subnet= on the kernel command line, as rcS reads it).
+std::string GatewayAddress() {
+  std::string cmdline;
+  char buf[4096];
+  int fd = ::open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd >= 0 ? ::read(fd, buf, sizeof buf) : -1;
+  if (fd >= 0) ::close(fd);
+  if (n > 0) cmdline.assign(buf, static_cast<size_t>(n));
+  size_t at = cmdline.find("ssi.subnet=");
+  if (at == std::string::npos) return DefaultServerAddress("");
+  at += 11;
+  std::string subnet = cmdline.substr(at, cmdline.find_first_of(" \n", at) - at);
+  return subnet + ".254:7400";
+}
+
+// One session, until it is lost.
+void Serve(const std::string& address, int node, const std::string& boot) {
+  std::unique_ptr<LockClient> client;
+  if (!LockClient::Connect(address, &client).ok()) return;
+  if (!client->HelloNode(node, boot, "ssi-agent").ok()) return;
+  std::mutex mu;
+  std::set<int> members;
+  uint64_t epoch = 0;
+  std::vector<int> initial;
+  uint64_t initial_epoch = 0;
+  Status s = client->Watch(
+      [&](const MemberChange& change) {
+        std::lock_guard<std::mutex> lock(mu);
+        epoch = change.epoch;
+        members = std::set<int>(change.members.begin(), change.members.end());
+        if (change.event == "join") {
+          if (change.node != node) Say("node " + std::to_string(change.node) + " joined the cluster");
+        } else {
+          if (change.node != node)
+            Say("node " + std::to_string(change.node) + " left the cluster" +
+                (change.event == "expired" ? " (missed heartbeats)" : ""));
+        }
+        WriteMembers(epoch, members);
+      },
+      &initial, &initial_epoch);
+  if (!s.ok()) return;
+  {
+    // A change may have come before Watch returned; it carried the newer list.
+    std::lock_guard<std::mutex> lock(mu);
+    if (epoch == 0) {
+      members.insert(initial.begin(), initial.end());
+      epoch = initial_epoch;
+    }
+    WriteMembers(epoch, members);
+  }
+  Say("node " + std::to_string(node) + " joined the cluster (" + std::to_string(members.size()) + " members)");
+  while (client->alive()) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  Say("lost the lock server; rejoining");
+  WriteMembers(0, {});
+}
+
+}  // namespace
+
+std::string MembersFileText(uint64_t epoch, const std::set<int>& members) {
+  std::string text = "epoch " + std::to_string(epoch) + "\n";
+  for (int n : members) text += std::to_string(n) + "\n";
+  return text;
+}
+
+void StartMembership() {
+  int node = 0;
+  std::string boot;
+  if (!ReadGuestIdentity("/proc/cmdline", "/run/ssi/boot_id", &node, &boot).ok()) return;
+  std::string address = GatewayAddress();
+  std::thread([node, boot, address] {
+    for (;;) {
+      Serve(address, node, boot);
+      std::this_thread::sleep_for(kRetry);
+    }
+  }).detach();
+}
+
+}  // namespace ssiuml::lock

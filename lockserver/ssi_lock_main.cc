@@ -1,0 +1,276 @@
+// ssi-lock: runs a command while holding a cluster lock, like flock(1), or
+// shows the lock server's members and locks. Built twice from this file: a
+// host binary and a static guest binary. Exit codes: CMD's own; 1 when the
+// lock was not obtained (-n, --timeout); 2 usage; 3 lock server trouble;
+// 75 when the session was lost while CMD ran (CMD is killed: it would run
+// unprotected).
+#include <fcntl.h>
+#include <signal.h>
+#include <time.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "lockserver/lock_client.h"
+
+using namespace ssiuml;
+using namespace ssiuml::lock;
+
+namespace {
+
+std::atomic<pid_t> child{0};
+
+void Forward(int sig) {
+  pid_t pid = child.load();
+  if (pid > 0) ::kill(pid, sig);
+}
+
+// --history FILE: one line per acquire and release, "<ns> <who> acquire|release
+// <token>" (lockserver/mutex_checker.h), synced before the lock is used or
+// given back, so a crash cannot lose a record of a hold that mattered.
+// CLOCK_REALTIME: UML guests keep the host's wall clock, so the lines of
+// every node and the host compare directly.
+class History {
+ public:
+  ~History() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  Status Open(const std::string& path) {
+    fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    return fd_ < 0 ? Status::IOError("cannot open history " + path + ": " + std::strerror(errno)) : Status::OK();
+  }
+  void Record(const std::string& who, const char* kind, uint64_t token) {
+    if (fd_ < 0) return;
+    struct timespec ts;
+    ::clock_gettime(CLOCK_REALTIME, &ts);
+    uint64_t ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+    std::string line = std::to_string(ns) + " " + who + " " + kind + " " + std::to_string(token) + "\n";
+    if (::write(fd_, line.data(), line.size()) == static_cast<ssize_t>(line.size())) ::fdatasync(fd_);
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+// On the host, a cluster's lock server listens on a loopback port that ssid
+// writes to RUN/lock/port (RUN as ARCHITECTURE.md defines it).
+Status HostServerAddress(const std::string& cluster, std::string* address) {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  const char* home = std::getenv("HOME");
+  std::string run = xdg && *xdg ? std::string(xdg) + "/ssiuml/" + cluster
+                                : std::string(home && *home ? home : "/tmp") + "/.ssiuml/run/" + cluster;
+  std::string path = run + "/lock/port", port;
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[16];
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n > 0) port.assign(buf, static_cast<size_t>(n));
+  }
+  while (!port.empty() && (port.back() == '\n' || port.back() == ' ')) port.pop_back();
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos)
+    return Status::NotFound("cluster " + cluster + " has no lock server (no " + path +
+                            "); start it with ssi-start, or give --server");
+  *address = "127.0.0.1:" + port;
+  return Status::OK();
+}
+
+int Usage() {
+  std::fprintf(stderr,
+               "usage: ssi-lock [--server HOST:PORT|unix:PATH | --cluster NAME] [--host] [-m MODE]\n"
+               "                [-w MS|--timeout MS] [-n] [--history FILE] NAME [--] CMD [ARGS...]\n"
+               "       ssi-lock [--server ADDR | --cluster NAME] [--host] status\n"
+               "MODE is NL CR CW PR PW EX (default EX). The server: --server, else $SSI_LOCK_SERVER, else\n"
+               "10.77.0.254:7400 in a node and cluster NAME's (default: default) on the host. CMD sees\n"
+               "SSI_LOCK_TOKEN, the grant's fencing token. --history appends each acquire and release\n"
+               "for the mutex checker (ssi-test's check lock-history).\n");
+  return 2;
+}
+
+bool ParseMs(const char* text, uint64_t* ms) {
+  char* end = nullptr;
+  unsigned long long v = std::strtoull(text, &end, 10);
+  if (!*text || *end || v == 0 || v > 86400000ull) return false;
+  *ms = v;
+  return true;
+}
+
+int PrintStatus(LockClient& client) {
+  std::vector<std::string> lines;
+  Status s = client.QueryStatus(&lines);
+  if (!s.ok()) {
+    std::fprintf(stderr, "ssi-lock: %s\n", s.message().c_str());
+    return 3;
+  }
+  std::string members;
+  for (const std::string& line : lines) {
+    if (line.rfind("kind=member ", 0) == 0) {
+      // "kind=member node=3 state=fencing" -> " 3(fencing)"; plain members by number.
+      size_t node = line.find("node="), state = line.find("state=");
+      if (node == std::string::npos) continue;
+      std::string number = line.substr(node + 5, line.find(' ', node) - node - 5);
+      std::string how = state == std::string::npos ? "member" : line.substr(state + 6, line.find(' ', state) - state - 6);
+      members += " " + number + (how == "member" ? "" : "(" + how + ")");
+    }
+  }
+  std::printf("epoch %s\nmembers:%s\n", lines.back().substr(6).c_str(), members.empty() ? " none" : members.c_str());
+  for (const std::string& line : lines)
+    if (line.rfind("kind=member ", 0) != 0 && line.rfind("epoch=", 0) != 0) std::printf("%s\n", line.c_str() + 5);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string server_flag, name, history_path, cluster = "default";
+  Mode mode = Mode::kEX;
+  LockOptions options;
+  bool host = false;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string a = argv[i];
+    auto value = [&](const char* flag) -> const char* {
+      if (i + 1 >= argc) {
+        std::fprintf(stderr, "ssi-lock: %s needs a value\n", flag);
+        std::exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--server") {
+      server_flag = value("--server");
+    } else if (a == "--cluster") {
+      cluster = value("--cluster");
+    } else if (a == "--history") {
+      history_path = value("--history");
+    } else if (a == "--host") {
+      host = true;
+    } else if (a == "-m" || a == "--mode") {
+      Status s = ParseMode(value("-m"), &mode);
+      if (!s.ok()) {
+        std::fprintf(stderr, "ssi-lock: %s\n", s.message().c_str());
+        return 2;
+      }
+    } else if (a == "-w" || a == "--timeout") {
+      if (!ParseMs(value("--timeout"), &options.timeout_ms)) {
+        std::fprintf(stderr, "ssi-lock: --timeout wants milliseconds, 1 to 86400000\n");
+        return 2;
+      }
+    } else if (a == "-n" || a == "--nonblock") {
+      options.try_lock = true;
+    } else if (a == "-h" || a == "--help") {
+      Usage();
+      return 0;
+    } else if (a.size() > 1 && a[0] == '-') {
+      std::fprintf(stderr, "ssi-lock: unknown option %s\n", a.c_str());
+      return Usage();
+    } else {
+      name = a;
+      ++i;
+      break;
+    }
+  }
+  if (name.empty()) return Usage();
+  if (i < argc && std::strcmp(argv[i], "--") == 0) ++i;
+  bool status = name == "status" && i == argc;
+  if (!status && i == argc) return Usage();
+
+  int node = 0;
+  std::string boot;
+  if (!host) {
+    Status s = ReadGuestIdentity("/proc/cmdline", "/run/ssi/boot_id", &node, &boot);
+    if (s.IsNotFound() && s.message().rfind("no ssi.node", 0) == 0) {
+      host = true;  // not inside a node
+    } else if (!s.ok()) {
+      std::fprintf(stderr, "ssi-lock: %s\n", s.message().c_str());
+      return 3;
+    }
+  }
+  std::string address = DefaultServerAddress(server_flag);
+  const char* env_server = std::getenv("SSI_LOCK_SERVER");
+  if (host && server_flag.empty() && !(env_server && *env_server)) {
+    Status a = HostServerAddress(cluster, &address);
+    if (!a.ok()) {
+      std::fprintf(stderr, "ssi-lock: %s\n", a.message().c_str());
+      return 3;
+    }
+  }
+  std::unique_ptr<LockClient> client;
+  Status s = LockClient::Connect(address, &client);
+  if (s.ok()) s = host ? client->HelloHost("host-" + std::to_string(::getpid())) : client->HelloNode(node, boot, "ssi-lock");
+  if (!s.ok()) {
+    std::fprintf(stderr, "ssi-lock: lock server %s: %s\n", address.c_str(), s.message().c_str());
+    return 3;
+  }
+  if (status) {
+    int rc = PrintStatus(*client);
+    (void)client->Bye();
+    return rc;
+  }
+
+  // Jepsen-style history for the mutex checker: who held what, when.
+  std::string who = host ? "host-" + std::to_string(::getpid())
+                         : "n" + std::to_string(node) + "-" + boot.substr(0, 8) + "-" + std::to_string(::getpid());
+  History history;
+  if (!history_path.empty()) {
+    Status h = history.Open(history_path);
+    if (!h.ok()) {
+      std::fprintf(stderr, "ssi-lock: %s\n", h.message().c_str());
+      return 2;
+    }
+  }
+
+  Grant grant;
+  s = client->Lock(name, mode, options, &grant);
+  if (s.IsBusy() || s.IsTimedOut()) {
+    std::fprintf(stderr, "ssi-lock: %s not obtained: %s\n", name.c_str(), s.message().c_str());
+    (void)client->Bye();
+    return 1;
+  }
+  if (!s.ok()) {
+    std::fprintf(stderr, "ssi-lock: %s\n", s.message().c_str());
+    return 3;
+  }
+  std::atomic<bool> lost{false};
+  client->OnLost([&lost](const std::string& why) {
+    lost = true;
+    std::fprintf(stderr, "ssi-lock: %s; killing the command\n", why.c_str());
+    pid_t pid = child.load();
+    if (pid > 0) ::kill(pid, SIGKILL);
+  });
+  struct sigaction sa {};
+  sa.sa_handler = Forward;
+  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
+  std::string token = std::to_string(grant.token);
+  history.Record(who, "acquire", grant.token);
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setenv("SSI_LOCK_TOKEN", token.c_str(), 1);
+    ::execvp(argv[i], argv + i);
+    std::fprintf(stderr, "ssi-lock: %s: %s\n", argv[i], std::strerror(errno));
+    ::_exit(127);
+  }
+  if (pid < 0) {
+    std::perror("ssi-lock: fork");
+    return 3;
+  }
+  child = pid;
+  if (!client->alive()) ::kill(pid, SIGKILL);  // lost before the callback could see the pid
+  int wstatus = 0;
+  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  }
+  child = 0;
+  if (lost || !client->alive()) return 75;
+  history.Record(who, "release", grant.token);
+  s = client->Unlock(name);
+  if (s.ok()) s = client->Bye();
+  if (!s.ok()) std::fprintf(stderr, "ssi-lock: unlock: %s\n", s.message().c_str());
+  if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
+  return WEXITSTATUS(wstatus);
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Two switchd, each in its own network namespace, joined by --uplink over
+# udp:// across a veth pair: a client of switch B pings the gateway of
+# switch A, and frames cross both ways and are learned like any port's.
+. "$(dirname "$0")/test_lib.sh"
+if ! netns_ok; then log "SKIP: cannot create network namespaces here"; exit 0; fi
+A=swt-a-$$ B=swt-b-$$
+add_netns $A
+add_netns $B
+ip link add "va$$" netns $A type veth peer name "vb$$" netns $B
+ip netns exec $A ip addr add 10.99.0.1/24 dev "va$$"
+ip netns exec $B ip addr add 10.99.0.2/24 dev "vb$$"
+ip netns exec $A ip link set "va$$" up
+ip netns exec $B ip link set "vb$$" up
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+PATH_FOR_NS="PATH=$PATH"
+in_ns $A env "$PATH_FOR_NS" switchd "$T/a" --control "$T/a.ctl" --log "$T/a.log" --gateway \
+  --uplink "udp://2000->10.99.0.2:2000" & PIDS="$PIDS $!"
+in_ns $B env "$PATH_FOR_NS" switchd "$T/b" --control "$T/b.ctl" --log "$T/b.log" \
+  --uplink "udp://2000->10.99.0.1:2000" & PIDS="$PIDS $!"
+for _ in $(seq 100); do [ -S "$T/a.ctl" ] && [ -S "$T/b.ctl" ] && break; sleep 0.05; done
+expect_output "a client of switch B pings switch A's gateway" "[1-9]/3 replies" \
+  vde_probe ping "$T/b" 10.77.0.254 --node 7 --plug
+vde_probe recv "$T/a" --node 1 --seconds 2 > "$T/ra" & r=$!
+sleep 0.5
+vde_probe send "$T/b" --node 2 --to 1 --count 30 >/dev/null
+wait $r
+expect_output "unicast frames cross the uplink" "from=.*2:30," cat "$T/ra"
+expect_output "switch B learned node 1 behind its uplink" '"mac":"02:55:4d:00:00:01","port":1000' \
+  ctl b '{"v":1,"cmd":"status"}'
