@@ -41,8 +41,10 @@ declare -A pids=([ssid]=$ssid [switchd]=$(daemon_pid switchd) [lockserver]=$(dae
 fds() { ls "/proc/$1/fd" | wc -l; }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # Lock traffic: every node and the host take one EX lock in turn, all along.
+workers=()
 for n in $(seq "$nodes"); do
   ssi-exec --cluster $C $n -- 'while :; do ssi-lock -m EX soak -- usleep 20000; usleep 50000; done' >/dev/null 2>&1 &
+  workers+=($!)
 done
 (while :; do ssi-lock --cluster $C -m EX soak -- true >/dev/null 2>&1; sleep 0.05; done) &
 locker=$!
@@ -50,17 +52,17 @@ locker=$!
 ssi-rm --cluster $C 1 >/dev/null; ssi-add --cluster $C 1 >/dev/null
 declare -A fd0 rss0
 for d in "${!pids[@]}"; do fd0[$d]=$(fds "${pids[$d]}"); rss0[$d]=$(rss "${pids[$d]}"); done
-isolated=0
+isolated=0 lost=0
 ops=0 end=$(( $(date +%s) + seconds ))
 while [ "$(date +%s)" -lt $end ]; do
   n=$(( RANDOM % nodes + 1 ))
   state=$(ssi-status --cluster $C | awk -v n=$n '$1 == n {print $2}')
   case "$state:$(( RANDOM % 4 ))" in
-    running:0) ssi-rm --cluster $C $n >/dev/null ;;
+    running:0) ssi-rm --cluster $C $n >/dev/null; lost=$((lost + 1)) ;;
     running:1)  # a partition heals on the next turn; the isolated node may be fenced
-      if [ $isolated -eq 0 ]; then ssi-net --cluster $C isolate $n >/dev/null; isolated=1
+      if [ $isolated -eq 0 ]; then ssi-net --cluster $C isolate $n >/dev/null; isolated=1; lost=$((lost + 1))
       else ssi-net --cluster $C heal >/dev/null; isolated=0; fi ;;
-    running:2) ssi-pause --cluster $C $n >/dev/null ;;
+    running:2) ssi-pause --cluster $C $n >/dev/null; lost=$((lost + 1)) ;;
     running:3) ssi-exec --cluster $C $n -- 'echo $RANDOM > /root/soak; sync' >/dev/null ;;
     paused:*) ssi-resume --cluster $C $n >/dev/null ;;
     crashed:*) ssi-add --cluster $C $n >/dev/null ;;
@@ -69,7 +71,7 @@ while [ "$(date +%s)" -lt $end ]; do
 done
 # Heal, bring every node back, then compare.
 ssi-net --cluster $C heal >/dev/null
-kill $locker 2>/dev/null; wait $locker 2>/dev/null
+kill $locker "${workers[@]}" 2>/dev/null; wait $locker "${workers[@]}" 2>/dev/null
 for n in $(seq "$nodes"); do
   case "$(ssi-status --cluster $C | awk -v n=$n '$1 == n {print $2}')" in
     paused) ssi-resume --cluster $C $n >/dev/null ;;
@@ -84,7 +86,12 @@ for d in ssid switchd lockserver plxd; do
   [ -d "/proc/$p" ] || { fail "$d (pid $p) is gone"; continue; }
   fd1=$(fds "$p") rss1=$(rss "$p")
   # A few descriptors of slack: connections of the lock traffic come and go.
-  [ "$fd1" -le $(( ${fd0[$d]} + 4 )) ] || fail "$d's descriptors grew from ${fd0[$d]} to $fd1"
+  # switchd's gateway also keeps the host side of a dead node's connections
+  # until libslirp gives up retransmitting to it (minutes): two per node lost
+  # (its agent's and one ssi-lock's), gone in time, not a leak.
+  slack=4
+  [ $d = switchd ] && slack=$((4 + 2 * lost))
+  [ "$fd1" -le $(( ${fd0[$d]} + slack )) ] || fail "$d's descriptors grew from ${fd0[$d]} to $fd1"
   [ "$rss1" -le $(( ${rss0[$d]} + ${rss0[$d]} / 4 + 2048 )) ] || fail "$d's memory grew from ${rss0[$d]} to $rss1 KiB"
   figures="$figures ${d}_fds=${fd0[$d]}->$fd1 ${d}_rss_kib=${rss0[$d]}->$rss1"
 done
