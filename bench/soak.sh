@@ -48,8 +48,19 @@ for n in $(seq "$nodes"); do
 done
 (while :; do ssi-lock --cluster $C -m EX soak -- true >/dev/null 2>&1; sleep 0.05; done) &
 locker=$!
-# Warm up once around the loop so caches and buffers reach their size.
+# Paused nodes resume, crashed or fenced ones come back.
+bring_all_back() {
+  for n in $(seq "$nodes"); do
+    case "$(ssi-status --cluster $C | awk -v n=$n '$1 == n {print $2}')" in
+      paused) ssi-resume --cluster $C $n >/dev/null ;;
+      crashed) ssi-add --cluster $C $n >/dev/null ;;
+    esac
+  done
+}
+# Warm up once around the loop so caches and buffers reach their size, and
+# measure with every node up (a slow host may have fenced one already).
 ssi-rm --cluster $C 1 >/dev/null; ssi-add --cluster $C 1 >/dev/null
+bring_all_back
 declare -A fd0 rss0
 for d in "${!pids[@]}"; do fd0[$d]=$(fds "${pids[$d]}"); rss0[$d]=$(rss "${pids[$d]}"); done
 isolated=0 lost=0
@@ -72,12 +83,7 @@ done
 # Heal, bring every node back, then compare.
 ssi-net --cluster $C heal >/dev/null
 kill $locker "${workers[@]}" 2>/dev/null; wait $locker "${workers[@]}" 2>/dev/null
-for n in $(seq "$nodes"); do
-  case "$(ssi-status --cluster $C | awk -v n=$n '$1 == n {print $2}')" in
-    paused) ssi-resume --cluster $C $n >/dev/null ;;
-    crashed) ssi-add --cluster $C $n >/dev/null ;;
-  esac
-done
+bring_all_back
 running=$(ssi-status --cluster $C | grep -c ' running ')
 [ "$running" -eq "$nodes" ] || fail "$running of $nodes nodes running at the end"
 figures=""

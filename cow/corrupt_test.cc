@@ -12,18 +12,18 @@ using namespace ssiuml::plx;
 
 namespace {
 
-const std::string kPath = "/bad.plx";
+const std::string kBadStorePath = "/bad.plx";
 
 // A store with a VDI, a snapshot and a clone.
 void Build(FaultEnv* env) {
   MkfsOptions m;
   m.env = env;
   m.max_vdis = 4;
-  REQUIRE(Store::Mkfs(kPath, m).ok());
+  REQUIRE(Store::Mkfs(kBadStorePath, m).ok());
   StoreOptions o;
   o.env = env;
   std::unique_ptr<Store> store;
-  REQUIRE(Store::Open(kPath, o, &store).ok());
+  REQUIRE(Store::Open(kBadStorePath, o, &store).ok());
   REQUIRE(store->CreateVdi("root", 4 << 20, "").ok());
   std::shared_ptr<Vdi> v;
   REQUIRE(store->OpenVdi("root", &v).ok());
@@ -38,7 +38,7 @@ void Build(FaultEnv* env) {
 Status OpenStore(FaultEnv* env, std::unique_ptr<Store>* store) {
   StoreOptions o;
   o.env = env;
-  return Store::Open(kPath, o, store);
+  return Store::Open(kBadStorePath, o, store);
 }
 
 // Everything a user could run against a store; none of it may crash.
@@ -82,7 +82,7 @@ uint64_t LeafOf(FaultEnv* env, const std::string& name) {
 }
 
 void Poke64(FaultEnv* env, uint64_t offset, uint64_t value) {
-  std::memcpy(env->Contents(kPath)->data() + offset, &value, 8);
+  std::memcpy(env->Contents(kBadStorePath)->data() + offset, &value, 8);
 }
 
 }  // namespace
@@ -92,33 +92,33 @@ TEST_CASE("plx refuses a missing, foreign, truncated or newer store clearly") {
   std::unique_ptr<Store> store;
   Status s = OpenStore(&env, &store);
   CHECK(s.message() == "no store at /bad.plx; create one with plx mkfs /bad.plx");
-  REQUIRE(env.WriteFileAtomic(kPath, std::string(10000, 'x')).ok());
+  REQUIRE(env.WriteFileAtomic(kBadStorePath, std::string(10000, 'x')).ok());
   s = OpenStore(&env, &store);
   CHECK(s.message() == "/bad.plx is not a plx store (bad magic); create one with plx mkfs");
-  REQUIRE(env.WriteFileAtomic(kPath, "tiny").ok());
+  REQUIRE(env.WriteFileAtomic(kBadStorePath, "tiny").ok());
   CHECK(OpenStore(&env, &store).message().find("too short") != std::string::npos);
-  REQUIRE(env.RemoveFile(kPath).ok());
+  REQUIRE(env.RemoveFile(kBadStorePath).ok());
   Build(&env);
-  std::string good = *env.Contents(kPath);
+  std::string good = *env.Contents(kBadStorePath);
   // A version from the future, in both superblock copies.
   for (uint64_t half : {0u, kHalfBlock}) Poke64(&env, half + 8, 7);
   s = OpenStore(&env, &store);
   CHECK(s.code() == Status::Code::kNotSupported);
   CHECK(s.message().find("version 7") != std::string::npos);
-  *env.Contents(kPath) = good;
-  env.Contents(kPath)->resize(good.size() / 2);
+  *env.Contents(kBadStorePath) = good;
+  env.Contents(kBadStorePath)->resize(good.size() / 2);
   for (const std::string& e : Exercise(&env)) CHECK(e.find("truncated") != std::string::npos);
   CHECK_FALSE(Exercise(&env).empty());
   // One torn superblock copy is harmless.
-  *env.Contents(kPath) = good;
-  (*env.Contents(kPath))[100] ^= 1;
+  *env.Contents(kBadStorePath) = good;
+  (*env.Contents(kBadStorePath))[100] ^= 1;
   CHECK(Exercise(&env).empty());
 }
 
 TEST_CASE("plx check reports out-of-range pointers and cycles") {
   FaultEnv env;
   Build(&env);
-  std::string good = *env.Contents(kPath);
+  std::string good = *env.Contents(kBadStorePath);
   uint64_t leaf = LeafOf(&env, "root");
   SECTION("a data pointer past the store") {
     Poke64(&env, leaf * kBlockSize, MakePtr(uint64_t{1} << 40, true));
@@ -145,9 +145,9 @@ TEST_CASE("plx check reports out-of-range pointers and cycles") {
     v.reset();
     store.reset();
     LogBlock b;
-    REQUIRE(DecodeLogBlock(env.Contents(kPath)->data() + tail * kBlockSize, &b).ok());
+    REQUIRE(DecodeLogBlock(env.Contents(kBadStorePath)->data() + tail * kBlockSize, &b).ok());
     b.prev = tail;
-    EncodeLogBlock(b, env.Contents(kPath)->data() + tail * kBlockSize);
+    EncodeLogBlock(b, env.Contents(kBadStorePath)->data() + tail * kBlockSize);
     auto errors = Exercise(&env);
     REQUIRE_FALSE(errors.empty());
     CHECK(errors[0].find("cycle") != std::string::npos);
@@ -157,11 +157,11 @@ TEST_CASE("plx check reports out-of-range pointers and cycles") {
 TEST_CASE("plx survives random damage to its metadata") {
   FaultEnv env;
   Build(&env);
-  std::string good = *env.Contents(kPath);
+  std::string good = *env.Contents(kBadStorePath);
   std::mt19937_64 rng(7);
   for (int i = 0; i < 300; i++) {
-    *env.Contents(kPath) = good;
-    std::string& c = *env.Contents(kPath);
+    *env.Contents(kBadStorePath) = good;
+    std::string& c = *env.Contents(kBadStorePath);
     for (int k = 0; k < 4; k++) {
       // Mostly metadata: superblock, registry, tree nodes and logs.
       size_t at = rng() % 3 == 0 ? rng() % (6 * kBlockSize) : rng() % c.size();

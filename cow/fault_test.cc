@@ -23,7 +23,7 @@ struct State {
   std::map<std::string, Blocks> snaps;  // "VDI@SNAP"
 };
 
-const std::string kPath = "/fault.plx";
+const std::string kFaultStorePath = "/fault.plx";
 
 struct Ctx {
   Env* env;
@@ -166,7 +166,7 @@ void Run(Env* env, std::vector<State>* states, Durable* durable) {
   MkfsOptions m;
   m.env = env;
   m.max_vdis = 8;
-  if (!Store::Mkfs(kPath, m).ok()) {
+  if (!Store::Mkfs(kFaultStorePath, m).ok()) {
     durable->mkfs_done = false;
     return;
   }
@@ -174,7 +174,7 @@ void Run(Env* env, std::vector<State>* states, Durable* durable) {
   c.env = env;
   StoreOptions o;
   o.env = env;
-  if (!Store::Open(kPath, o, &c.store).ok()) return;
+  if (!Store::Open(kFaultStorePath, o, &c.store).ok()) return;
   for (const Step& step : Scenario()) {
     Status s = step.run(c);
     states->push_back(c.model);
@@ -194,7 +194,7 @@ void Verify(Env* env, const std::vector<State>& states, const Durable& durable) 
   StoreOptions o;
   o.env = env;
   std::unique_ptr<Store> store;
-  Status s = Store::Open(kPath, o, &store);
+  Status s = Store::Open(kFaultStorePath, o, &store);
   if (!durable.mkfs_done) return;  // a clear error is all we ask
   INFO("open: " << s.ToString());
   REQUIRE(s.ok());

@@ -7,7 +7,7 @@ using Kind = DashboardAction::Kind;
 
 namespace {
 
-nlohmann::json Status(std::initializer_list<std::pair<int, const char*>> nodes) {
+nlohmann::json StatusReply(std::initializer_list<std::pair<int, const char*>> nodes) {
   nlohmann::json list = nlohmann::json::array();
   for (auto [n, state] : nodes)
     list.push_back({{"node", n}, {"state", state}, {"uptime_s", 65}, {"mem_kib", 40960}, {"cpu_pct", 2.5}});
@@ -28,7 +28,7 @@ bool Shows(const Dashboard& d, const std::wstring& text, int rows = 30, int cols
 
 TEST_CASE("the node list and the selected console are drawn") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}, {2, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}, {2, "running"}}));
   d.AddConsole(1, "node1 login banner\r\n/ # ");
   CHECK(d.selected() == 1);
   CHECK(Shows(d, L"running"));
@@ -43,7 +43,7 @@ TEST_CASE("the node list and the selected console are drawn") {
 
 TEST_CASE("membership, disk and network figures are shown") {
   Dashboard d("demo");
-  nlohmann::json status = Status({{1, "running"}, {2, "crashed"}});
+  nlohmann::json status = StatusReply({{1, "running"}, {2, "crashed"}});
   status["nodes"][0]["member"] = "member";
   status["nodes"][0]["disk_private_kib"] = 2048;
   status["nodes"][0]["disk_shared_kib"] = 307200;
@@ -62,7 +62,7 @@ TEST_CASE("membership, disk and network figures are shown") {
 
 TEST_CASE("isolate asks first; partition and heal are actions") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}, {2, "running"}, {3, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}, {2, "running"}, {3, "running"}}));
   d.HandleKey(kDefaultPrefix);
   d.HandleKey('i');
   CHECK(Shows(d, L"cut node 1 off the network? (y/n)"));
@@ -92,7 +92,7 @@ TEST_CASE("isolate asks first; partition and heal are actions") {
 
 TEST_CASE("keys go to the selected node, prefixed keys to the dashboard") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}, {2, "running"}, {5, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}, {2, "running"}, {5, "running"}}));
   DashboardAction a = d.HandleKey('l');
   CHECK(a.kind == Kind::kInput);
   CHECK(a.node == 1);
@@ -123,7 +123,7 @@ TEST_CASE("keys go to the selected node, prefixed keys to the dashboard") {
 
 TEST_CASE("going to a node that does not exist says so") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}}));
   d.HandleKey(kDefaultPrefix);
   d.HandleKey('7');
   CHECK(d.selected() == 1);
@@ -136,7 +136,7 @@ TEST_CASE("going to a node that does not exist says so") {
 
 TEST_CASE("split view shows several consoles") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}, {2, "running"}, {3, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}, {2, "running"}, {3, "running"}}));
   CHECK(d.VisibleNodes() == std::vector<int>{1});
   d.HandleKey(kDefaultPrefix);
   d.HandleKey('s');
@@ -148,7 +148,7 @@ TEST_CASE("split view shows several consoles") {
 
 TEST_CASE("crash asks first; add and pause produce actions") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}, {2, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}, {2, "running"}}));
   d.HandleKey(kDefaultPrefix);
   d.HandleKey('c');
   CHECK(Shows(d, L"power cut? (y/n)"));
@@ -175,7 +175,7 @@ TEST_CASE("crash asks first; add and pause produce actions") {
 
 TEST_CASE("events show at once on the status bar and in the list") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}, {2, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}, {2, "running"}}));
   d.AddEvent({{"event", "node_exited"}, {"node", 2}, {"cause", "removed by ssi-rm"}, {"expected", true}});
   CHECK(Shows(d, L"node 2 crashed: removed by ssi-rm"));
   CHECK(Shows(d, L"crashed"));
@@ -183,7 +183,7 @@ TEST_CASE("events show at once on the status bar and in the list") {
 
 TEST_CASE("scrollback and search") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}}));
   for (int i = 0; i < 300; ++i) d.AddConsole(1, "line " + std::to_string(i) + "\r\n");
   CHECK(Shows(d, L"line 299"));
   CHECK_FALSE(Shows(d, L"line 100 "));
@@ -200,7 +200,7 @@ TEST_CASE("scrollback and search") {
 
 TEST_CASE("help overlay and tiny terminals") {
   Dashboard d("demo");
-  d.SetStatus(Status({{1, "running"}}));
+  d.SetStatus(StatusReply({{1, "running"}}));
   d.HandleKey(kDefaultPrefix);
   d.HandleKey('?');
   CHECK(Shows(d, L"split view"));

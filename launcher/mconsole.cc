@@ -17,7 +17,7 @@ constexpr uint32_t kMagic = 0xcafebabe;
 constexpr uint32_t kVersion = 2;
 constexpr size_t kMaxData = 512;
 
-struct Request {
+struct MconsoleRequest {
   uint32_t magic;
   uint32_t version;
   uint32_t len;
@@ -36,7 +36,7 @@ Status MconsoleSend(const std::string& socket_path, const std::string& command) 
   self.sun_family = AF_UNIX;
   if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&self), sizeof(sa_family_t)) != 0)
     return Status::FromErrno("bind", errno);
-  Request req{};
+  MconsoleRequest req{};
   req.magic = kMagic;
   req.version = kVersion;
   req.len = static_cast<uint32_t>(command.size());

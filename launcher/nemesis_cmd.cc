@@ -1,7 +1,6 @@
 // ssi-nemesis: random faults against a running cluster, Jepsen's flip-flop
 // schedule: a fault, an interval, its heal, an interval, and so on; at the
 // end (or on Ctrl-C) everything it did is healed.
-#include <signal.h>
 
 #include <chrono>
 #include <cstdio>
@@ -11,6 +10,7 @@
 
 #include "launcher/cli.h"
 #include "launcher/control_client.h"
+#include "launcher/interruption.h"
 #include "launcher/nemesis.h"
 #include "launcher/scenario.h"
 
@@ -19,12 +19,10 @@ namespace po = boost::program_options;
 namespace ssiuml {
 namespace {
 
-volatile sig_atomic_t g_interrupted = 0;
-void OnInterrupt(int) { g_interrupted = 1; }
 
 void SleepUnlessInterrupted(uint64_t ms) {
   auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(ms);
-  while (!g_interrupted && std::chrono::steady_clock::now() < until)
+  while (!Interrupted() && std::chrono::steady_clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
 }
 
@@ -75,14 +73,12 @@ int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
     nemesis.HealEverything();
     return kExitOk;
   }
-  struct sigaction sa = {};
-  sa.sa_handler = OnInterrupt;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+  CatchInterruptions();
 
   std::printf("ssi-nemesis: seed %llu\n", static_cast<unsigned long long>(seed));
   std::mt19937_64 pick(seed);
   int failures = 0;
-  for (int i = 0; i < count && !g_interrupted; ++i) {
+  for (int i = 0; i < count && !Interrupted(); ++i) {
     const std::string& fault = faults[pick() % faults.size()];
     Status s = fault == "crash"        ? nemesis.Crash(target)
                : fault == "pause"      ? nemesis.Pause(target)
@@ -106,7 +102,7 @@ int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
   }
   Status s = nemesis.Heal();
   if (!s.ok()) Error(ctx, s.message());
-  return failures == 0 && s.ok() ? (g_interrupted ? 130 : kExitOk) : kExitFailure;
+  return failures == 0 && s.ok() ? (Interrupted() ? 130 : kExitOk) : kExitFailure;
 }
 
 }  // namespace ssiuml

@@ -1,6 +1,5 @@
 // ssi-test: runs scenario files end to end and reports per check, with the
 // event timeline and console excerpts; the exit status says whether all passed.
-#include <signal.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -8,18 +7,13 @@
 #include "common/env.h"
 #include "launcher/cli.h"
 #include "launcher/cluster_setup.h"
+#include "launcher/interruption.h"
 #include "launcher/scenario.h"
 #include "launcher/scenario_runner.h"
 
 namespace po = boost::program_options;
 
 namespace ssiuml {
-namespace {
-
-volatile sig_atomic_t g_interrupted = 0;
-void OnInterrupt(int) { g_interrupted = 1; }
-
-}  // namespace
 
 int CmdTest(const Context& ctx, const std::vector<std::string>& args) {
   const char* usage = "ssi-test [--cluster NAME] [--keep] [--record] [--seed N] SCENARIO...";
@@ -52,15 +46,13 @@ int CmdTest(const Context& ctx, const std::vector<std::string>& args) {
     s = ResolveClusterPaths("test" + std::to_string(::getpid()), &paths);
     if (!s.ok()) return Error(ctx, s.message());
   }
-  struct sigaction sa = {};
-  sa.sa_handler = OnInterrupt;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaction(sig, &sa, nullptr);
+  CatchInterruptions();
 
   int failed = 0;
   for (const auto& scenario : scenarios) {
-    if (g_interrupted) break;
+    if (Interrupted()) break;
     RunOptions run{keep, record};
-    RunReport report = RunScenario(scenario, paths, run, [] { return g_interrupted != 0; },
+    RunReport report = RunScenario(scenario, paths, run, [] { return Interrupted(); },
                                    [&](const std::string& m) {
                                      if (ctx.verbose) std::fprintf(stderr, "%s\n", m.c_str());
                                    });
@@ -68,7 +60,7 @@ int CmdTest(const Context& ctx, const std::vector<std::string>& args) {
     std::fflush(stdout);
     if (report.failed > 0) ++failed;
   }
-  return g_interrupted ? 130 : failed == 0 ? kExitOk : kExitFailure;
+  return Interrupted() ? 130 : failed == 0 ? kExitOk : kExitFailure;
 }
 
 }  // namespace ssiuml

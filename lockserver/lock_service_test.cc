@@ -10,8 +10,8 @@ namespace {
 
 const std::string kBootA(32, 'a'), kBootB(32, 'b');
 
-struct Fixture {
-  explicit Fixture(bool fencing = true) : service(Options(fencing)) {}
+struct ServiceFixture {
+  explicit ServiceFixture(bool fencing = true) : service(Options(fencing)) {}
   static ServiceOptions Options(bool fencing) {
     ServiceOptions o;
     o.heartbeat_ms = 200;
@@ -43,7 +43,7 @@ struct Fixture {
 }  // namespace
 
 TEST_CASE("a node session needs the registry's current boot id") {
-  Fixture f;
+  ServiceFixture f;
   SessionId id;
   bool retry;
   Status s = f.service.OpenNode(3, kBootA, "agent", 0, &id, &retry, &f.out);
@@ -59,7 +59,7 @@ TEST_CASE("a node session needs the registry's current boot id") {
 }
 
 TEST_CASE("sessions are capped") {
-  Fixture f;
+  ServiceFixture f;
   SessionId id;
   for (int i = 0; i < 8; ++i) REQUIRE(f.service.OpenHost("h", 0, &id).ok());
   Status s = f.service.OpenHost("h", 0, &id);
@@ -68,7 +68,7 @@ TEST_CASE("sessions are capped") {
 }
 
 TEST_CASE("heartbeats keep a session, silence expires it after the configured misses") {
-  Fixture f;
+  ServiceFixture f;
   SessionId id;
   REQUIRE(f.service.OpenHost("h", 0, &id).ok());
   for (uint64_t t = 200; t <= 5000; t += 200) {
@@ -85,7 +85,7 @@ TEST_CASE("heartbeats keep a session, silence expires it after the configured mi
 }
 
 TEST_CASE("recovery: fence first, then release locks, grant waiters, announce") {
-  Fixture f;
+  ServiceFixture f;
   SessionId dead = f.Node(1, kBootA);
   SessionId survivor = f.Node(2, kBootB);
   REQUIRE(f.service.Watch(survivor).ok());
@@ -123,7 +123,7 @@ TEST_CASE("recovery: fence first, then release locks, grant waiters, announce") 
 }
 
 TEST_CASE("without fencing an expired node is released at once") {
-  Fixture f(/*fencing=*/false);
+  ServiceFixture f(/*fencing=*/false);
   SessionId dead = f.Node(1, kBootA);
   f.Lock(dead, "r", Mode::kPW);
   f.out.clear();
@@ -136,7 +136,7 @@ TEST_CASE("without fencing an expired node is released at once") {
 }
 
 TEST_CASE("a new boot id ends the old incarnation before the new one joins") {
-  Fixture f;
+  ServiceFixture f;
   SessionId old_session = f.Node(4, kBootA);
   f.Lock(old_session, "r", Mode::kEX);
   f.out.clear();
@@ -154,7 +154,7 @@ TEST_CASE("a new boot id ends the old incarnation before the new one joins") {
 }
 
 TEST_CASE("gone from the supervisor fences the node and refuses its sessions") {
-  Fixture f;
+  ServiceFixture f;
   f.Node(5, kBootA);
   f.out.clear();
   f.service.Gone(5, 0, &f.out);
@@ -165,7 +165,7 @@ TEST_CASE("gone from the supervisor fences the node and refuses its sessions") {
 }
 
 TEST_CASE("several sessions of one node: member until the last leaves") {
-  Fixture f;
+  ServiceFixture f;
   SessionId watcher;
   REQUIRE(f.service.OpenHost("w", 0, &watcher).ok());
   REQUIRE(f.service.Watch(watcher).ok());
@@ -187,7 +187,7 @@ TEST_CASE("several sessions of one node: member until the last leaves") {
 }
 
 TEST_CASE("one silent session of a node fences the whole incarnation") {
-  Fixture f;
+  ServiceFixture f;
   SessionId a = f.Node(7, kBootA);
   SessionId b;
   bool retry;
@@ -203,7 +203,7 @@ TEST_CASE("one silent session of a node fences the whole incarnation") {
 }
 
 TEST_CASE("a disconnected session keeps its locks until it expires") {
-  Fixture f(false);
+  ServiceFixture f(false);
   SessionId a, b;
   REQUIRE(f.service.OpenHost("a", 0, &a).ok());
   REQUIRE(f.service.OpenHost("b", 0, &b).ok());

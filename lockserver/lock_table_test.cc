@@ -3,11 +3,11 @@
 #include <catch2/catch.hpp>
 
 using namespace ssiuml::lock;
-using Kind = LockEvent::Kind;
+using EventKind = LockEvent::Kind;
 
 namespace {
 
-struct Fixture {
+struct TableFixture {
   LockTable table{100};
   std::vector<LockEvent> events;
   uint64_t next_id = 1;
@@ -24,14 +24,14 @@ struct Fixture {
     return r.request_id;
   }
   // Pops every event of the given kind; returns them.
-  std::vector<LockEvent> Take(Kind kind) {
+  std::vector<LockEvent> Take(EventKind kind) {
     std::vector<LockEvent> taken, kept;
     for (auto& e : events) (e.kind == kind ? taken : kept).push_back(e);
     events = kept;
     return taken;
   }
   bool Granted(SessionId s) {
-    for (const auto& e : Take(Kind::kGranted))
+    for (const auto& e : Take(EventKind::kGranted))
       if (e.session == s) return true;
     return false;
   }
@@ -46,27 +46,27 @@ Lvb Value(uint8_t b) {
 }  // namespace
 
 TEST_CASE("compatible locks are granted together, incompatible ones queue") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kPR);
   f.Lock(2, "r", Mode::kPR);
-  CHECK(f.Take(Kind::kGranted).size() == 2);
+  CHECK(f.Take(EventKind::kGranted).size() == 2);
   f.Lock(3, "r", Mode::kEX);
-  CHECK(f.Take(Kind::kGranted).empty());
+  CHECK(f.Take(EventKind::kGranted).empty());
   REQUIRE(f.table.Unlock(1, "r", nullptr, &f.events).ok());
-  CHECK(f.Take(Kind::kGranted).empty());
+  CHECK(f.Take(EventKind::kGranted).empty());
   REQUIRE(f.table.Unlock(2, "r", nullptr, &f.events).ok());
   CHECK(f.Granted(3));
 }
 
 TEST_CASE("a compatible newcomer does not jump a queued incompatible waiter") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kPR);
   f.Lock(2, "r", Mode::kEX);  // waits for 1
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   f.Lock(3, "r", Mode::kPR);  // compatible with 1, but 2 is ahead
-  CHECK(f.Take(Kind::kGranted).empty());
+  CHECK(f.Take(EventKind::kGranted).empty());
   REQUIRE(f.table.Unlock(1, "r", nullptr, &f.events).ok());
-  auto grants = f.Take(Kind::kGranted);
+  auto grants = f.Take(EventKind::kGranted);
   REQUIRE(grants.size() == 1);
   CHECK(grants[0].session == 2);
   REQUIRE(f.table.Unlock(2, "r", nullptr, &f.events).ok());
@@ -74,77 +74,77 @@ TEST_CASE("a compatible newcomer does not jump a queued incompatible waiter") {
 }
 
 TEST_CASE("waiters are granted in arrival order") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kEX);
   for (SessionId s = 2; s <= 6; ++s) f.Lock(s, "r", Mode::kEX);
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   for (SessionId s = 1; s <= 5; ++s) {
     REQUIRE(f.table.Unlock(s, "r", nullptr, &f.events).ok());
-    auto grants = f.Take(Kind::kGranted);
+    auto grants = f.Take(EventKind::kGranted);
     REQUIRE(grants.size() == 1);
     CHECK(grants[0].session == s + 1);
   }
 }
 
 TEST_CASE("conversions are served before new waiters") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kPR);
   f.Lock(2, "r", Mode::kPR);
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   f.Lock(3, "r", Mode::kEX);  // waits
   f.Convert(1, "r", Mode::kPW);  // waits for 2's PR, ahead of 3
-  CHECK(f.Take(Kind::kGranted).empty());
+  CHECK(f.Take(EventKind::kGranted).empty());
   REQUIRE(f.table.Unlock(2, "r", nullptr, &f.events).ok());
-  auto grants = f.Take(Kind::kGranted);
+  auto grants = f.Take(EventKind::kGranted);
   REQUIRE(grants.size() == 1);
   CHECK(grants[0].session == 1);
   CHECK(grants[0].mode == Mode::kPW);
 }
 
 TEST_CASE("a down-conversion is granted at once and lets waiters in") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kEX);
   f.Lock(2, "r", Mode::kPR);
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   f.Convert(1, "r", Mode::kPR);
-  auto grants = f.Take(Kind::kGranted);
+  auto grants = f.Take(EventKind::kGranted);
   REQUIRE(grants.size() == 2);
   CHECK(grants[0].session == 1);
   CHECK(grants[1].session == 2);
 }
 
 TEST_CASE("two conversions that wait for each other: the later gets a deadlock error") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kPR);
   f.Lock(2, "r", Mode::kPR);
   f.Convert(1, "r", Mode::kEX);
   f.Convert(2, "r", Mode::kEX);
-  auto deadlocks = f.Take(Kind::kDeadlock);
+  auto deadlocks = f.Take(EventKind::kDeadlock);
   REQUIRE(deadlocks.size() == 1);
   CHECK(deadlocks[0].session == 2);
   REQUIRE(f.table.Unlock(2, "r", nullptr, &f.events).ok());
-  auto grants = f.Take(Kind::kGranted);
+  auto grants = f.Take(EventKind::kGranted);
   REQUIRE(grants.size() == 3);
   CHECK(grants.back().session == 1);
   CHECK(grants.back().mode == Mode::kEX);
 }
 
 TEST_CASE("try-lock fails at once without queueing or blocking callbacks") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kEX);
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   uint64_t id = f.Lock(2, "r", Mode::kPR, /*try_lock=*/true);
-  auto failed = f.Take(Kind::kTryFailed);
+  auto failed = f.Take(EventKind::kTryFailed);
   REQUIRE(failed.size() == 1);
   CHECK(failed[0].request_id == id);
-  CHECK(f.Take(Kind::kBlocking).empty());
+  CHECK(f.Take(EventKind::kBlocking).empty());
   REQUIRE(f.table.Unlock(1, "r", nullptr, &f.events).ok());
-  CHECK(f.Take(Kind::kGranted).empty());
+  CHECK(f.Take(EventKind::kGranted).empty());
   // A try conversion that cannot be granted keeps the old mode.
   f.Lock(3, "r", Mode::kPR);
   f.Lock(4, "r", Mode::kPR);
   f.Convert(3, "r", Mode::kEX, nullptr, true);
-  CHECK(f.Take(Kind::kTryFailed).size() == 1);
+  CHECK(f.Take(EventKind::kTryFailed).size() == 1);
   auto snap = f.table.Snapshot();
   REQUIRE(snap.size() == 1);
   CHECK(snap[0].granted.size() == 2);
@@ -152,25 +152,25 @@ TEST_CASE("try-lock fails at once without queueing or blocking callbacks") {
 }
 
 TEST_CASE("a try-lock behind a queued waiter fails even if compatible with holders") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kPR);
   f.Lock(2, "r", Mode::kEX);
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   f.Lock(3, "r", Mode::kPR, true);
-  CHECK(f.Take(Kind::kTryFailed).size() == 1);
+  CHECK(f.Take(EventKind::kTryFailed).size() == 1);
 }
 
 TEST_CASE("queued requests time out and stop blocking those behind them") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kPR, false, 0, 0);
   f.Lock(2, "r", Mode::kEX, false, 500, 0);
   f.Lock(3, "r", Mode::kCR, false, 0, 0);
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   CHECK(f.table.NextDeadline() == 500);
   f.table.Tick(499, &f.events);
-  CHECK(f.Take(Kind::kTimedOut).empty());
+  CHECK(f.Take(EventKind::kTimedOut).empty());
   f.table.Tick(500, &f.events);
-  auto timed_out = f.Take(Kind::kTimedOut);
+  auto timed_out = f.Take(EventKind::kTimedOut);
   REQUIRE(timed_out.size() == 1);
   CHECK(timed_out[0].session == 2);
   CHECK(f.Granted(3));
@@ -178,33 +178,33 @@ TEST_CASE("queued requests time out and stop blocking those behind them") {
 }
 
 TEST_CASE("holders blocking a waiter get one blocking callback per mode") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kPR);
   f.Lock(2, "r", Mode::kCR);
   f.Lock(3, "r", Mode::kEX);
-  auto basts = f.Take(Kind::kBlocking);
+  auto basts = f.Take(EventKind::kBlocking);
   REQUIRE(basts.size() == 2);
   for (const auto& b : basts) CHECK(b.mode == Mode::kEX);
   f.Lock(4, "r", Mode::kEX);  // same mode again: no repeat
-  CHECK(f.Take(Kind::kBlocking).empty());
+  CHECK(f.Take(EventKind::kBlocking).empty());
   f.Lock(5, "r", Mode::kNL);  // NL blocks nobody... but waits FIFO
-  CHECK(f.Take(Kind::kBlocking).empty());
+  CHECK(f.Take(EventKind::kBlocking).empty());
 }
 
 TEST_CASE("lock value blocks follow DLM's rules") {
-  Fixture f;
+  TableFixture f;
   Lvb v = Value(7);
   f.Lock(1, "r", Mode::kEX);
-  auto g = f.Take(Kind::kGranted);
+  auto g = f.Take(EventKind::kGranted);
   REQUIRE(g.size() == 1);
   CHECK(g[0].has_lvb);
   CHECK(g[0].lvb == Lvb{});
   // Written on down-conversion from EX, read by a PR grant.
   f.Convert(1, "r", Mode::kNL, &v);
-  g = f.Take(Kind::kGranted);
+  g = f.Take(EventKind::kGranted);
   CHECK_FALSE(g[0].has_lvb);  // NL reads nothing
   f.Lock(2, "r", Mode::kPR);
-  g = f.Take(Kind::kGranted);
+  g = f.Take(EventKind::kGranted);
   REQUIRE(g.size() == 1);
   CHECK(g[0].lvb == v);
   CHECK(g[0].lvb_valid);
@@ -213,51 +213,51 @@ TEST_CASE("lock value blocks follow DLM's rules") {
   REQUIRE(f.table.Unlock(2, "r", &w, &f.events).ok());
   REQUIRE(f.table.Unlock(1, "r", nullptr, &f.events).ok());
   f.Lock(3, "r", Mode::kCR);
-  g = f.Take(Kind::kGranted);
+  g = f.Take(EventKind::kGranted);
   CHECK(g[0].lvb == v);
   // Written on unlock from PW; the value outlives every lock.
   REQUIRE(f.table.Unlock(3, "r", nullptr, &f.events).ok());
   f.Lock(4, "r", Mode::kPW);
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   REQUIRE(f.table.Unlock(4, "r", &w, &f.events).ok());
   f.Lock(5, "r", Mode::kCR);
-  CHECK(f.Take(Kind::kGranted)[0].lvb == w);
+  CHECK(f.Take(EventKind::kGranted)[0].lvb == w);
 }
 
 TEST_CASE("a writer that dies invalidates the value block until the next write") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kPW);
   f.Lock(2, "r", Mode::kPR);  // waits
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   f.table.Release(1, /*died=*/true, &f.events);
-  auto g = f.Take(Kind::kGranted);
+  auto g = f.Take(EventKind::kGranted);
   REQUIRE(g.size() == 1);
   CHECK_FALSE(g[0].lvb_valid);
   f.Convert(2, "r", Mode::kEX);
-  f.Take(Kind::kGranted);
+  f.Take(EventKind::kGranted);
   Lvb v = Value(1);
   f.Convert(2, "r", Mode::kNL, &v);
   f.Lock(3, "r", Mode::kCR);
-  g = f.Take(Kind::kGranted);
+  g = f.Take(EventKind::kGranted);
   CHECK(g.back().lvb_valid);
   // A reader dying changes nothing.
   f.table.Release(3, true, &f.events);
   f.Lock(4, "r", Mode::kCR);
-  CHECK(f.Take(Kind::kGranted).back().lvb_valid);
+  CHECK(f.Take(EventKind::kGranted).back().lvb_valid);
   // A clean release of a writer keeps it valid too.
   f.Lock(5, "q", Mode::kEX);
   f.table.Release(5, false, &f.events);
   f.Lock(6, "q", Mode::kCR);
-  CHECK(f.Take(Kind::kGranted).back().lvb_valid);
+  CHECK(f.Take(EventKind::kGranted).back().lvb_valid);
 }
 
 TEST_CASE("fencing tokens grow with every grant, across resources") {
-  Fixture f;
+  TableFixture f;
   uint64_t last = 100;
   for (int round = 0; round < 20; ++round) {
     f.Lock(1, round % 2 ? "a" : "b", Mode::kEX);
     f.Convert(1, round % 2 ? "a" : "b", Mode::kPR);
-    for (const auto& g : f.Take(Kind::kGranted)) {
+    for (const auto& g : f.Take(EventKind::kGranted)) {
       CHECK(g.token > last);
       last = g.token;
     }
@@ -267,7 +267,7 @@ TEST_CASE("fencing tokens grow with every grant, across resources") {
 }
 
 TEST_CASE("bad requests are refused with a status, not events") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kEX);
   LockTable::Request again{1, 99, "r", Mode::kPR, false, 0};
   CHECK(f.table.Lock(again, 0, &f.events).IsInvalidArgument());
@@ -279,19 +279,19 @@ TEST_CASE("bad requests are refused with a status, not events") {
 }
 
 TEST_CASE("cancel and unlock of a queued request end it with kCancelled") {
-  Fixture f;
+  TableFixture f;
   f.Lock(1, "r", Mode::kEX);
   uint64_t a = f.Lock(2, "r", Mode::kEX);
   uint64_t b = f.Lock(3, "r", Mode::kEX);
   REQUIRE(f.table.Cancel(2, "r", &f.events).ok());
   REQUIRE(f.table.Unlock(3, "r", nullptr, &f.events).ok());
-  auto cancelled = f.Take(Kind::kCancelled);
+  auto cancelled = f.Take(EventKind::kCancelled);
   REQUIRE(cancelled.size() == 2);
   CHECK(cancelled[0].request_id == a);
   CHECK(cancelled[1].request_id == b);
   f.Lock(4, "r", Mode::kEX);
   f.table.CancelAll(4, &f.events);
-  CHECK(f.Take(Kind::kCancelled).size() == 1);
+  CHECK(f.Take(EventKind::kCancelled).size() == 1);
   REQUIRE(f.table.Unlock(1, "r", nullptr, &f.events).ok());
   CHECK(f.table.Snapshot().empty());
 }

@@ -9,7 +9,7 @@ using namespace ssiuml::vde;
 namespace {
 
 std::vector<uint8_t> Frame(int dst_node, int src_node, size_t len = 60) {
-  std::vector<uint8_t> f(len, 0);
+  std::vector<uint8_t> f(std::max<size_t>(len, 12), 0);
   uint8_t node_mac[6] = {0x02, 0x55, 0x4d, 0, 0, 0};
   if (dst_node < 0) {
     std::fill(f.begin(), f.begin() + 6, 0xff);
@@ -19,6 +19,7 @@ std::vector<uint8_t> Frame(int dst_node, int src_node, size_t len = 60) {
   }
   std::copy(node_mac, node_mac + 6, f.begin() + 6);
   f[11] = static_cast<uint8_t>(src_node);
+  f.resize(len);  // a runt keeps only the start of the header
   return f;
 }
 

@@ -67,7 +67,9 @@ class Link {
     posix_spawn_file_actions_adddup2(&fa, to_child[0], 0);
     posix_spawn_file_actions_adddup2(&fa, from_child[1], 1);
     const char* argv[] = {"vde_plug", vnl.c_str(), nullptr};
-    if (posix_spawnp(&child_, "vde_plug", &fa, nullptr, const_cast<char**>(argv), environ) != 0) return false;
+    int spawned = posix_spawnp(&child_, "vde_plug", &fa, nullptr, const_cast<char**>(argv), environ);
+    posix_spawn_file_actions_destroy(&fa);
+    if (spawned != 0) return false;
     ::close(to_child[0]);
     ::close(from_child[1]);
     out_ = to_child[1];
