@@ -84,8 +84,10 @@ if ! $frames_only; then
   script="echo $(base64 -w0 "$here/bench/guest-net.sh") | base64 -d > /tmp/guest-net.sh && sh /tmp/guest-net.sh"
   boot() {  # sw|vde: a two-node cluster netbench-sw|vde in HOME=$work/home-sw|vde
     mkdir -p "$work/home-$1/.ssiuml"
-    if [ "$1" = vde ]; then echo "CIDEV=$work/vde" > "$work/home-$1/.ssiuml/ssiuml.conf"
-    else : > "$work/home-$1/.ssiuml/ssiuml.conf"; fi
+    # A node busy with 200 MiB must not be fenced for late heartbeats: only
+    # switchd's cluster has the gateway and so a lock server to expire it.
+    echo "EXPIRY_MISSED=100" > "$work/home-$1/.ssiuml/ssiuml.conf"
+    [ "$1" = vde ] && echo "CIDEV=$work/vde" >> "$work/home-$1/.ssiuml/ssiuml.conf"
     HOME=$work/home-$1 ssi-start --cluster "netbench-$1" 2 >/dev/null
   }
   # uml_once sw|vde: the workload node 1 -> node 2; prints "MBPS RTT" if valid.

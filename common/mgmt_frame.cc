@@ -1,5 +1,8 @@
 #include "common/mgmt_frame.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <charconv>
 
 namespace ssiuml::mgmt {
@@ -152,6 +155,19 @@ void LineSplitter::Feed(std::string_view bytes) {
     partial_.clear();
     discarding_ = false;
     bytes.remove_prefix(nl + 1);
+  }
+}
+
+bool LineSplitter::FeedFrom(int fd) {
+  char buf[16384];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n > 0) {
+      Feed(std::string_view(buf, static_cast<size_t>(n)));
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    return n < 0 && errno == EAGAIN;
   }
 }
 

@@ -52,6 +52,9 @@ bool Base64Decode(std::string_view text, std::string* out);
 class LineSplitter {
  public:
   void Feed(std::string_view bytes);
+  // Feeds all that a non-blocking fd holds now. False once the peer closed it
+  // or reading failed (on a pty master, EIO: the other end exited).
+  bool FeedFrom(int fd);
   // Pops the next complete line (without '\n' or a trailing '\r').
   bool Next(std::string* line);
   uint64_t dropped_lines() const { return dropped_; }

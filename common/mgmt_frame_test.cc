@@ -1,5 +1,8 @@
 #include "common/mgmt_frame.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <catch2/catch.hpp>
 
 using namespace ssiuml::mgmt;
@@ -66,4 +69,23 @@ TEST_CASE("line splitter joins pieces and drops over-long lines") {
   REQUIRE(s.Next(&line));
   CHECK(line == "PING 3");
   CHECK(s.dropped_lines() == 1);
+}
+
+TEST_CASE("a splitter drains a non-blocking fd and tells when its peer closed it") {
+  int p[2];
+  REQUIRE(::pipe2(p, O_NONBLOCK) == 0);
+  LineSplitter s;
+  CHECK(s.FeedFrom(p[0]));  // nothing yet: still open
+  REQUIRE(::write(p[1], "one\ntw", 6) == 6);
+  CHECK(s.FeedFrom(p[0]));
+  std::string line;
+  REQUIRE(s.Next(&line));
+  CHECK(line == "one");
+  CHECK_FALSE(s.Next(&line));
+  REQUIRE(::write(p[1], "o\n", 2) == 2);
+  ::close(p[1]);
+  CHECK_FALSE(s.FeedFrom(p[0]));  // read to the end, then EOF
+  REQUIRE(s.Next(&line));
+  CHECK(line == "two");
+  ::close(p[0]);
 }

@@ -65,18 +65,7 @@ Status ConsoleSession::RequestStatus() {
 }
 
 bool ConsoleSession::Read(std::vector<nlohmann::json>* messages) {
-  char buf[65536];
-  bool open = true;
-  for (;;) {
-    ssize_t n = ::read(fd_.get(), buf, sizeof buf);
-    if (n > 0) {
-      lines_.Feed(std::string_view(buf, static_cast<size_t>(n)));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0 || errno != EAGAIN) open = false;
-    break;
-  }
+  bool open = lines_.FeedFrom(fd_.get());
   std::string line;
   while (lines_.Next(&line)) {
     nlohmann::json m = nlohmann::json::parse(line, nullptr, false);

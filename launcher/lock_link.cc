@@ -46,17 +46,7 @@ void LockLink::Flush() {
 void LockLink::OnEvents(uint32_t events) {
   if (events & EPOLLOUT) Flush();
   if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd_.get(), buf, sizeof buf);
-    if (n > 0) {
-      lines_.Feed(std::string_view(buf, static_cast<size_t>(n)));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    if (n == 0 || errno != EAGAIN) return Close();
-    break;
-  }
+  if (!lines_.FeedFrom(fd_.get())) return Close();
   std::string line;
   while (fd_.valid() && lines_.Next(&line)) HandleLine(line);
 }

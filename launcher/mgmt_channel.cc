@@ -86,18 +86,7 @@ void MgmtChannel::Close() {
 void MgmtChannel::OnEvents(uint32_t events) {
   if (events & EPOLLOUT) Flush();
   if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR))) return;
-  char buf[16384];
-  for (;;) {
-    ssize_t n = ::read(master_.get(), buf, sizeof buf);
-    if (n > 0) {
-      lines_.Feed(std::string_view(buf, static_cast<size_t>(n)));
-      continue;
-    }
-    if (n < 0 && errno == EINTR) continue;
-    // EIO: the node closed its end (it exited); EAGAIN: drained.
-    if (n == 0 || errno != EAGAIN) Close();
-    break;
-  }
+  if (!lines_.FeedFrom(master_.get())) Close();  // the node exited
   std::string line;
   while (lines_.Next(&line)) HandleLine(line);
 }
