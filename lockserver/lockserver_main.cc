@@ -4,10 +4,7 @@
 // socket: lockserver/PROTOCOL.md.
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/time.h>
-#include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <cstdio>
@@ -15,6 +12,7 @@
 
 #include "common/event_loop.h"
 #include "common/log.h"
+#include "common/termination.h"
 #include "lockserver/lock_server.h"
 
 namespace po = boost::program_options;
@@ -78,25 +76,15 @@ int main(int argc, char** argv) {
 
   SetupLogging("lockserver", verbose, log_file);
   ::signal(SIGPIPE, SIG_IGN);
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
-  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
   EventLoop loop;
   Status s = loop.Init();
+  UniqueFd signal_fd = QuitLoopOnTermination(&loop, stdin_eof);
   lock::LockServer server(&loop, o);
   if (s.ok()) s = server.Start();
   if (!s.ok()) {
     spdlog::error("{}", s.message());
     return 1;
   }
-  UniqueFd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
-  loop.Watch(signal_fd.get(), EPOLLIN, [&](uint32_t) { loop.Quit(); });
-  if (stdin_eof)
-    loop.Watch(0, EPOLLIN | EPOLLHUP, [&](uint32_t) {
-      char c;
-      if (::read(0, &c, 1) <= 0) loop.Quit();
-    });
   spdlog::info("lockserver up: heartbeat {} ms, expiry after {} missed, fencing {}", o.service.heartbeat_ms,
                expiry_missed, no_fencing ? "off" : "on");
   loop.Run();

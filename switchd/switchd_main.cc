@@ -4,9 +4,6 @@
 // (JSON lines, switchd/PROTOCOL.md) reports counters and applies faults.
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/epoll.h>
-#include <sys/signalfd.h>
-#include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <cstdio>
@@ -17,6 +14,7 @@
 
 #include "common/event_loop.h"
 #include "common/log.h"
+#include "common/termination.h"
 #include "switchd/commands.h"
 #include "switchd/control_server.h"
 #include "switchd/fabric.h"
@@ -99,6 +97,7 @@ int main(int argc, char** argv) {
   ::signal(SIGPIPE, SIG_IGN);
   EventLoop loop;
   Status s = loop.Init();
+  UniqueFd signal_fd = QuitLoopOnTermination(&loop, o.stdin_eof);
   vde::Fabric fabric(&loop, o.hub);
   vde::VdePorts ports(&loop, &fabric, o.dir, o.ports);
   std::unique_ptr<vde::Gateway> gateway;
@@ -121,17 +120,6 @@ int main(int argc, char** argv) {
     spdlog::error("{}", s.message());
     return 1;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
-  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
-  UniqueFd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
-  loop.Watch(signal_fd.get(), EPOLLIN, [&](uint32_t) { loop.Quit(); });
-  if (o.stdin_eof)
-    loop.Watch(0, EPOLLIN | EPOLLHUP, [&](uint32_t) {
-      char c;
-      if (::read(0, &c, 1) <= 0) loop.Quit();
-    });
   loop.Run();
   spdlog::info("switchd exiting");
   return 0;
