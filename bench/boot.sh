@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Boot benchmark: time until all N nodes answer, ssi-start N against N bare
 # linux.uml processes booting the same image with the same options, in the
-# same run; and how much of the cluster's memory ssid and its switch take.
+# same run; and how much of the cluster's memory ssid and its daemons take.
+# ssi-start boots twice: on ubd overlays like the bare peer, and on plx
+# clones served by plxd (the default disk), for the plx/ubd ratio.
 # Usage: bench/boot.sh [N ...]     (default: 1 4 8 16 32)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -12,8 +14,6 @@ export PATH="$bin:$PATH"
 unset XDG_RUNTIME_DIR
 work=$(mktemp -d /tmp/ssib.XXXXXX)
 export HOME=$work SSIUML_CONF=$work/ssiuml.conf
-# The peer boots linux.uml on ubd overlays; ssi-start does the same here.
-echo "DISK=ubd" > "$SSIUML_CONF"
 cleanup() {
   ssi-stop --cluster bench >/dev/null 2>&1 || true
   pkill -9 -f "$work" 2>/dev/null || true
@@ -36,9 +36,9 @@ pss_kib() {
 bare_boot() {  # N -> ms until every console printed its ready line
   local n=$1 dir=$work/bare i
   rm -rf "$dir"; mkdir -p "$dir/uml"
-  vde_switch --sock "$dir/sw" < <(sleep 100000) >/dev/null 2>&1 &
-  local sw=$!
-  while [ ! -S "$dir/sw/ctl" ]; do sleep 0.01; done
+  vde_switch --sock "$dir/sw" -d -p "$dir/sw.pid" >/dev/null 2>&1
+  while [ ! -S "$dir/sw/ctl" ] || [ ! -s "$dir/sw.pid" ]; do sleep 0.01; done
+  local sw; sw=$(cat "$dir/sw.pid")
   local t0; t0=$(now_ms)
   for i in $(seq "$n"); do
     setsid linux.uml umid="bare-n$i" uml_dir="$dir/uml" mem=128M \
@@ -60,13 +60,14 @@ bare_boot() {  # N -> ms until every console printed its ready line
   echo $((t1 - t0))
 }
 
-ssi_boot() {  # N -> "ms supervisor_pss_kib cluster_pss_kib"
+ssi_boot() {  # N ubd|plx -> "ms supervisor_pss_kib cluster_pss_kib"
   local n=$1
+  echo "DISK=$2" > "$SSIUML_CONF"
   local t0; t0=$(now_ms)
   ssi-start --cluster bench --fresh "$n" >/dev/null
   local t1; t1=$(now_ms)
   local ssid_pid; ssid_pid=$(cat "$work/.ssiuml/run/bench/ssid.pid")
-  local daemons=("$ssid_pid" $(pgrep -f "vde_switch --sock $work" || true))
+  local daemons=("$ssid_pid" $(pgrep -P "$ssid_pid" -x 'switchd|lockserver|plxd' || true))
   local all=("${daemons[@]}" $(pgrep -f "uml_dir=$work/.ssiuml/run/bench/uml" || true))
   local sup; sup=$(pss_kib "${daemons[@]}")
   local total; total=$(pss_kib "${all[@]}")
@@ -74,11 +75,15 @@ ssi_boot() {  # N -> "ms supervisor_pss_kib cluster_pss_kib"
   echo "$((t1 - t0)) $sup $total"
 }
 
-printf '%-4s %12s %12s %8s %14s %14s %8s\n' N bare_ms ssi_ms ratio ssid+sw_KiB cluster_KiB share
+# The store and its root VDI are made once, at a cluster's first start.
+ssi_boot 1 plx >/dev/null
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+printf '%-4s %9s %9s %9s %8s %8s %14s %14s %7s\n' N bare_ms ubd_ms plx_ms ubd/bare plx/ubd daemons_KiB cluster_KiB share
 for n in $sizes; do
   bare=$(bare_boot "$n")
-  read -r ssi sup total <<<"$(ssi_boot "$n")"
-  ratio=$(awk -v a="$ssi" -v b="$bare" 'BEGIN {printf "%.2f", a / b}')
+  read -r ubd _ _ <<<"$(ssi_boot "$n" ubd)"
+  read -r plx sup total <<<"$(ssi_boot "$n" plx)"
   share=$(awk -v a="$sup" -v b="$total" 'BEGIN {printf "%.1f%%", 100 * a / b}')
-  printf '%-4s %12s %12s %8s %14s %14s %8s\n' "$n" "$bare" "$ssi" "$ratio" "$sup" "$total" "$share"
+  printf '%-4s %9s %9s %9s %8s %8s %14s %14s %7s\n' "$n" "$bare" "$ubd" "$plx" "$(ratio "$ubd" "$bare")" \
+    "$(ratio "$plx" "$ubd")" "$sup" "$total" "$share"
 done
