@@ -66,6 +66,7 @@ std::string DescribeEvent(const nlohmann::json& e) {
   if (name == "member_left") return node + " left the cluster (" + e.value("cause", "") + ")";
   if (name == "member_joined") return node + " joined the cluster";
   if (name == "net_partition") return "network partitioned: " + e.value("groups", nlohmann::json::array()).dump();
+  if (name == "net_ring") return "network in a majorities ring: " + e.value("nodes", nlohmann::json::array()).dump();
   if (name == "net_heal") return "network healed";
   std::string text = name;
   std::replace(text.begin(), text.end(), '_', ' ');

@@ -171,6 +171,15 @@ Status Nemesis::Partition(const std::string& shape, const std::string& target) {
   std::vector<int> running;
   Status s = Running(&running);
   if (!s.ok()) return s;
+  if (shape == "ring") {
+    if (running.size() < 3)
+      return Status::InvalidArgument("a ring needs at least 3 running nodes, and " + std::to_string(running.size()) +
+                                     " are running; start more with ssi-add");
+    std::shuffle(running.begin(), running.end(), rng_);
+    log_("ring " + nlohmann::json(running).dump());
+    Record("nemesis_partition", running);
+    return Net({{"cmd", "ring"}, {"nodes", running}});
+  }
   nlohmann::json groups = nlohmann::json::array();
   if (shape == "halves") {
     std::vector<int> minority = Choose("minority", running);
@@ -198,7 +207,7 @@ Status Nemesis::Partition(const std::string& shape, const std::string& target) {
         groups.push_back(current);
         current = nlohmann::json::array();
       } else if (c != ',' && c != ' ') {
-        return Status::InvalidArgument("bad partition '" + shape + "' (halves, isolate, or groups such as 1,2 3)");
+        return Status::InvalidArgument("bad partition '" + shape + "' (halves, ring, isolate, or groups such as 1,2 3)");
       }
     }
     if (groups.empty()) return Status::InvalidArgument("partition needs groups such as 1,2 3");

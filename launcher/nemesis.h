@@ -33,9 +33,10 @@ class Nemesis {
   Status Resume(const std::string& spec);
   // Crash and restart every node in turn, waiting pause_ms between nodes.
   Status RollingRestart(uint64_t pause_ms, const std::function<bool()>& keep_going);
-  // Cuts the network between groups of running nodes. shape: "halves"
-  // (random, the larger half a majority), "isolate" (target alone) or
-  // explicit groups such as "1,2 3"; nodes in no group form their own.
+  // Cuts the network between running nodes. shape: "halves" (random, the
+  // larger half a majority), "ring" (Jepsen's majorities ring, in random
+  // order: each node sees a different majority), "isolate" (target alone)
+  // or explicit groups such as "1,2 3"; nodes in no group form their own.
   Status Partition(const std::string& shape, const std::string& target = "one");
   Status Loss(const std::string& spec, double percent);
   Status Delay(const std::string& spec, uint64_t ms, uint64_t jitter_ms);

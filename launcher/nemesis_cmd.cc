@@ -32,7 +32,8 @@ int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
   const char* usage =
       "ssi-nemesis [--cluster NAME] [--seed N] [--interval 10s] [--count K] [--target one|minority|"
       "majority|all|random|N] FAULT...   or   ssi-nemesis heal\n"
-      "  FAULT: crash pause partition (random halves) isolate loss (30%) delay (100ms±20ms) disk-stall disk-error";
+      "  FAULT: crash pause partition (random halves) ring (majorities ring, random order) isolate loss (30%)\n"
+      "         delay (100ms±20ms) disk-stall disk-error";
   po::options_description options("ssi-nemesis options");
   uint64_t seed = static_cast<uint64_t>(std::chrono::system_clock::now().time_since_epoch().count());
   std::string interval_text = "10s", target = "one";
@@ -51,10 +52,11 @@ int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
   if (!ValidTargetSpec(target, 999)) return Error(ctx, "bad --target '" + target + "'", kExitUsage);
   bool heal_only = faults.size() == 1 && faults[0] == "heal";
   if (faults.empty()) return Error(ctx, std::string("which faults? (usage: ") + usage + ")", kExitUsage);
-  const std::set<std::string> known = {"crash", "pause", "partition", "isolate", "loss", "delay", "disk-stall", "disk-error"};
+  const std::set<std::string> known = {"crash", "pause", "partition", "ring", "isolate",
+                                       "loss", "delay", "disk-stall", "disk-error"};
   for (const auto& f : faults)
     if (!heal_only && !known.count(f))
-      return Error(ctx, "unknown fault '" + f + "' (crash, pause, partition, isolate, loss, delay, disk-stall, disk-error)",
+      return Error(ctx, "unknown fault '" + f + "' (crash, pause, partition, ring, isolate, loss, delay, disk-stall, disk-error)",
                    kExitUsage);
   bool cleaned = false;
   if (!SupervisorRunning(ctx.paths, &cleaned))
@@ -83,6 +85,7 @@ int CmdNemesis(const Context& ctx, const std::vector<std::string>& args) {
     Status s = fault == "crash"        ? nemesis.Crash(target)
                : fault == "pause"      ? nemesis.Pause(target)
                : fault == "partition"  ? nemesis.Partition("halves")
+               : fault == "ring"       ? nemesis.Partition("ring")
                : fault == "isolate"    ? nemesis.Partition("isolate", target)
                : fault == "loss"       ? nemesis.Loss(target, 30)
                : fault == "delay"      ? nemesis.Delay(target, 100, 20)

@@ -1,8 +1,9 @@
 // ssi-net: the cluster's switch. Status (ports, counters, MACs) and faults
 // between nodes, each applied at once and recorded as an event:
-//   ssi-net partition 1,2 3,4,5   ssi-net isolate 3   ssi-net heal
+//   ssi-net partition 1,2 3,4,5   ssi-net partition ring   ssi-net isolate 3   ssi-net heal
 //   ssi-net loss 3 20%   ssi-net delay 3 50ms [5ms]   ssi-net down 3 / up 3
 //   ssi-net forward 8080 3:80 (127.0.0.1:8080 on the host to node3:80)   ssi-net forwards
+#include <algorithm>
 #include <charconv>
 #include <cstdio>
 
@@ -40,6 +41,39 @@ bool ParseGroup(const std::string& text, nlohmann::json* group) {
   return true;
 }
 
+// "1,2,5".
+std::string NodeList(const nlohmann::json& nodes) {
+  std::string text;
+  for (const auto& n : nodes) text += (text.empty() ? "" : ",") + n.dump();
+  return text;
+}
+
+// The running nodes in number order, for a ring.
+Status RunningNodes(const ClusterPaths& paths, nlohmann::json* nodes) {
+  nlohmann::json status;
+  Status s = ClusterStatus(paths, &status);
+  if (!s.ok()) return s;
+  std::vector<int> running;
+  for (const auto& n : status.value("nodes", nlohmann::json::array()))
+    if (n.value("state", "") == "running") running.push_back(n.value("node", 0));
+  std::sort(running.begin(), running.end());
+  if (running.size() < 3)
+    return Status::InvalidArgument("a ring needs at least 3 running nodes, and " + std::to_string(running.size()) +
+                                   " are running; start more with ssi-add");
+  *nodes = running;
+  return Status::OK();
+}
+
+void PrintCut(const nlohmann::json& cut) {
+  if (!cut.is_object()) return;
+  std::string groups;
+  for (const auto& g : cut.value("groups", nlohmann::json::array())) groups += " " + NodeList(g);
+  std::printf("\n%s%s\n", cut.value("shape", std::string("cut")).c_str(), groups.c_str());
+  nlohmann::json reaches = cut.value("reach", nlohmann::json::object());
+  for (const auto& [node, reach] : reaches.items())
+    std::printf("  node %s reaches %s\n", node.c_str(), reach.empty() ? "none of them" : NodeList(reach).c_str());
+}
+
 void PrintStatus(const nlohmann::json& net) {
   std::printf("%-5s %-5s %10s %10s %12s %12s  %s\n", "PORT", "NODE", "RX_FRAMES", "TX_FRAMES", "RX_BYTES",
               "TX_BYTES", "DROPS");
@@ -54,13 +88,14 @@ void PrintStatus(const nlohmann::json& net) {
                 static_cast<unsigned long long>(p.value("rx_bytes", uint64_t{0})),
                 static_cast<unsigned long long>(p.value("tx_bytes", uint64_t{0})), drops.c_str());
   }
+  PrintCut(net.value("cut", nlohmann::json()));
 }
 
 }  // namespace
 
 int CmdNet(const Context& ctx, const std::vector<std::string>& args) {
   const char* usage =
-      "ssi-net [--cluster NAME] status [--json] | partition G1 G2... | isolate N | heal | "
+      "ssi-net [--cluster NAME] status [--json] | partition G1 G2... | partition ring | isolate N | heal | "
       "loss N PCT% | delay N MS [JITTER] | down N | up N | forward HOSTPORT N:PORT | forwards";
   po::options_description options("ssi-net options");
   bool json = false;
@@ -80,8 +115,14 @@ int CmdNet(const Context& ctx, const std::vector<std::string>& args) {
                     : verb == "loss" || verb == "forward"                  ? 3
                     : verb == "delay"                                      ? 0
                                                                            : 2;
-  if (verb == "partition") {
-    if (words.size() < 2) return Error(ctx, "partition needs groups such as 1,2 3", kExitUsage);
+  if (verb == "partition" && words.size() == 2 && words[1] == "ring") {
+    // Jepsen's majorities ring over the running nodes (switchd/PROTOCOL.md).
+    nlohmann::json nodes;
+    Status s = RunningNodes(ctx.paths, &nodes);
+    if (!s.ok()) return Error(ctx, s.message());
+    request = {{"cmd", "ring"}, {"nodes", nodes}};
+  } else if (verb == "partition") {
+    if (words.size() < 2) return Error(ctx, "partition needs groups such as 1,2 3, or ring", kExitUsage);
     nlohmann::json groups = nlohmann::json::array();
     for (size_t i = 1; i < words.size(); ++i) {
       nlohmann::json group;

@@ -134,10 +134,12 @@ Status Parser::Step(std::string_view rest) {
       rest = std::string_view(step.text).substr(step.text.find("isolate") + 7);
       step.shape = "isolate";
       s = target();
-    } else if (step.shape != "halves") {
+    } else if (step.shape == "ring" && s_->nodes < 3) {
+      s = Fail("a ring needs at least 3 nodes; say 'nodes 3' or more");
+    } else if (step.shape != "halves" && step.shape != "ring") {
       bool good = !step.shape.empty();
       for (char c : step.shape) good = good && (std::isdigit(static_cast<unsigned char>(c)) || c == ',' || c == ' ');
-      if (!good) s = Fail("bad partition '" + step.shape + "' (halves, isolate TARGET, or groups such as 1,2 3)");
+      if (!good) s = Fail("bad partition '" + step.shape + "' (halves, ring, isolate TARGET, or groups such as 1,2 3)");
     }
   } else if (action == "loss") {
     step.kind = Kind::kLoss;

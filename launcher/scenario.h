@@ -14,7 +14,9 @@
 //   step resume TARGET
 //   step rolling-restart [DURATION]  every node in turn: crash, restart, wait
 //   step exec TARGETS: CMD           must exit 0
-//   step partition halves|isolate TARGET|GROUPS   GROUPS such as 1,2 3
+//   step partition halves|ring|isolate TARGET|GROUPS   GROUPS such as 1,2 3;
+//                                    ring: Jepsen's majorities ring over the
+//                                    running nodes, in random order
 //   step loss TARGET PCT%            frames from/to the nodes dropped
 //   step delay TARGET DURATION [JITTER]
 //   step disk-stall TARGET [DURATION]   the node's disk stops answering
@@ -56,7 +58,7 @@ struct ScenarioStep {
   uint64_t duration_ms = 0;  // wait, pause, rolling-restart, delay, disk faults
   uint64_t jitter_ms = 0;    // delay
   double percent = 0;        // loss
-  std::string shape;         // partition: halves, isolate or explicit groups
+  std::string shape;         // partition: halves, ring, isolate or explicit groups
   std::string command;      // exec
   std::string text;         // as written, for the timeline
 };

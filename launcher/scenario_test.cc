@@ -72,6 +72,8 @@ TEST_CASE("scenario errors name the line") {
       {"nodes 2\ncheck 1: true\n", "x.scn:2: a check needs"},
       {"nodes 3\nstep partition 1,2 | 3\n", "x.scn:2: bad partition '1,2 | 3'"},
       {"nodes 3\nstep partition isolate 9\n", "x.scn:2: bad target '9'"},
+      {"nodes 2\nstep partition ring\n", "x.scn:2: a ring needs at least 3 nodes; say 'nodes 3' or more"},
+      {"nodes 3\nstep partition ring 1,2,3\n", "x.scn:2: bad partition 'ring 1,2,3'"},
       {"nodes 3\nstep loss 1 120%\n", "x.scn:2: loss needs a percentage"},
       {"nodes 3\ncheck members 1 = 1\n", "x.scn:2: expected 'members TARGETS == 1,2,3"},
       {"nodes 3\ncheck members 1 == 1,7\n", "x.scn:2: node 7 is not in this scenario"},
@@ -101,6 +103,7 @@ TEST_CASE("network and disk fault steps parse") {
       "step partition halves\n"
       "step partition isolate minority\n"
       "step partition 1,2 3,4\n"
+      "step partition ring\n"
       "step loss 3 20%\n"
       "step delay all 50ms 5ms\n"
       "step disk-stall one 2s\n"
@@ -108,20 +111,22 @@ TEST_CASE("network and disk fault steps parse") {
       "check all: true exit 0\n",
       "x.scn", 64, &s);
   REQUIRE(st.ok());
-  REQUIRE(s.steps.size() == 7);
+  REQUIRE(s.steps.size() == 8);
   using Kind = ScenarioStep::Kind;
   CHECK(s.steps[0].kind == Kind::kPartition);
   CHECK(s.steps[0].shape == "halves");
   CHECK(s.steps[1].shape == "isolate");
   CHECK(s.steps[1].target == "minority");
   CHECK(s.steps[2].shape == "1,2 3,4");
-  CHECK(s.steps[3].kind == Kind::kLoss);
-  CHECK(s.steps[3].percent == 20);
-  CHECK(s.steps[4].duration_ms == 50);
-  CHECK(s.steps[4].jitter_ms == 5);
-  CHECK(s.steps[5].kind == Kind::kDiskStall);
-  CHECK(s.steps[5].duration_ms == 2000);
-  CHECK(s.steps[6].kind == Kind::kDiskError);
+  CHECK(s.steps[3].kind == Kind::kPartition);
+  CHECK(s.steps[3].shape == "ring");
+  CHECK(s.steps[4].kind == Kind::kLoss);
+  CHECK(s.steps[4].percent == 20);
+  CHECK(s.steps[5].duration_ms == 50);
+  CHECK(s.steps[5].jitter_ms == 5);
+  CHECK(s.steps[6].kind == Kind::kDiskStall);
+  CHECK(s.steps[6].duration_ms == 2000);
+  CHECK(s.steps[7].kind == Kind::kDiskError);
 }
 
 TEST_CASE("membership and lock-history checks parse") {

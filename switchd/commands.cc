@@ -1,5 +1,7 @@
 #include "switchd/commands.h"
 
+#include <algorithm>
+
 #include <spdlog/spdlog.h>
 
 #include "switchd/gateway.h"
@@ -52,6 +54,17 @@ nlohmann::json Commands::Execute(const std::string& line) {
     core.Partition(parsed);
   } else if (cmd == "isolate") {
     core.Isolate(node);
+  } else if (cmd == "ring") {
+    auto nodes = req.find("nodes");
+    if (nodes == req.end() || !nodes->is_array() || nodes->size() > 254)
+      return Fail("ring needs \"nodes\": [1,2,3,4,5] in ring order");
+    std::vector<int> order;
+    for (const auto& n : *nodes) {
+      if (!ValidNode(n)) return Fail("nodes are 1 to 254");
+      order.push_back(n.get<int>());
+    }
+    ssiuml::Status s = core.Ring(order);
+    if (!s.ok()) return Fail(s.message());
   } else if (cmd == "heal") {
     core.Heal();
   } else if (cmd == "loss") {
@@ -81,6 +94,24 @@ nlohmann::json DropsJson(const PortCounters& counters) {
   return drops;
 }
 
+// The cut as given, and whom each node it names reaches among them.
+nlohmann::json CutJson(const SwitchCore& core) {
+  if (!core.cut()) return nullptr;
+  const SwitchCore::Cut& cut = *core.cut();
+  std::vector<int> named;
+  for (const auto& group : cut.groups) named.insert(named.end(), group.begin(), group.end());
+  std::sort(named.begin(), named.end());
+  named.erase(std::unique(named.begin(), named.end()), named.end());
+  nlohmann::json reach = nlohmann::json::object();
+  for (int from : named) {
+    nlohmann::json to = nlohmann::json::array();
+    for (int other : named)
+      if (other != from && core.Reaches(from, other)) to.push_back(other);
+    reach[std::to_string(from)] = to;
+  }
+  return {{"shape", cut.shape}, {"groups", cut.groups}, {"reach", reach}};
+}
+
 }  // namespace
 
 nlohmann::json Commands::Status() const {
@@ -105,6 +136,7 @@ nlohmann::json Commands::Status() const {
   ok["macs"] = macs;
   ok["refused_clients"] = ports_ != nullptr ? ports_->refused() : 0;
   ok["departed_drops"] = DropsJson(core.departed());
+  ok["cut"] = CutJson(core);
   return ok;
 }
 

@@ -32,3 +32,30 @@ TEST_CASE("control commands: faults, status, errors") {
         "forward needs switchd --gateway");
   CHECK(run(R"({"v":1,"cmd":"forwards"})")["gateway"] == false);
 }
+
+TEST_CASE("control commands: a ring, its status, bad rings") {
+  EventLoop loop;
+  REQUIRE(loop.Init().ok());
+  Fabric fabric(&loop, false);
+  Commands commands(&fabric, nullptr, nullptr);
+  auto run = [&](const std::string& line) { return commands.Execute(line); };
+
+  CHECK(run(R"({"v":1,"cmd":"status"})")["cut"].is_null());
+  CHECK(run(R"({"v":1,"cmd":"ring","nodes":[1,2,3,4,5]})")["ok"] == true);
+  auto cut = run(R"({"v":1,"cmd":"status"})")["cut"];
+  CHECK(cut["shape"] == "ring");
+  CHECK(cut["groups"] == nlohmann::json::parse("[[1,2,3,4,5]]"));
+  CHECK(cut["reach"]["1"] == nlohmann::json::parse("[2,5]"));
+  CHECK(cut["reach"]["3"] == nlohmann::json::parse("[2,4]"));
+
+  CHECK(run(R"({"v":1,"cmd":"ring","nodes":[1,2]})")["error"] == "a ring needs at least 3 nodes, not 2; name more nodes");
+  CHECK(run(R"({"v":1,"cmd":"ring","nodes":[1,2,3,2]})")["error"] == "node 2 is in the ring twice; name each node once");
+  CHECK(run(R"({"v":1,"cmd":"ring","nodes":[1,2,300]})")["error"] == "nodes are 1 to 254");
+  CHECK(run(R"({"v":1,"cmd":"ring","nodes":[1,"2",3]})")["error"] == "nodes are 1 to 254");
+  CHECK(run(R"({"v":1,"cmd":"ring"})")["error"] == "ring needs \"nodes\": [1,2,3,4,5] in ring order");
+  CHECK(run(R"({"v":1,"cmd":"ring","nodes":5})")["ok"] == false);
+  CHECK(run(R"({"v":1,"cmd":"status"})")["cut"]["shape"] == "ring");  // refused rings changed nothing
+
+  CHECK(run(R"({"v":1,"cmd":"heal"})")["ok"] == true);
+  CHECK(run(R"({"v":1,"cmd":"status"})")["cut"].is_null());
+}

@@ -72,33 +72,42 @@ std::vector<std::pair<std::string, int>> SwitchCore::MacTable(uint64_t now_ms) c
 }
 
 void SwitchCore::Partition(const std::vector<std::vector<int>>& groups) {
-  group_.clear();
+  std::array<int, LinkMatrix::kIds> group{};  // 0: the unnamed nodes' group
   for (size_t g = 0; g < groups.size(); ++g)
-    for (int node : groups[g]) group_[node] = static_cast<int>(g) + 1;
-  partitioned_ = true;
+    for (int node : groups[g]) group[node] = static_cast<int>(g) + 1;
   // The gateway joins the largest group; the first listed wins a tie, and
-  // the unnamed nodes (group 0, counted among the connected) come last.
+  // the unnamed nodes (counted among the connected) come last.
   size_t unnamed = 0;
   for (int port : ports_) {
     int node = slots_[port].node;
-    unnamed += node != 0 && group_.count(node) == 0 ? 1 : 0;
+    unnamed += node != 0 && group[node] == 0 ? 1 : 0;
   }
   int best = 0;
   size_t best_size = 0;
   for (size_t g = 0; g < groups.size(); ++g)
     if (groups[g].size() > best_size) best = static_cast<int>(g) + 1, best_size = groups[g].size();
   if (unnamed > best_size) best = 0;
-  if (best != 0) group_[kGatewayNode] = best;
+  group[kGatewayNode] = best;
+  links_ = LinkMatrix::Groups(group);
+  cut_ = Cut{"groups", groups};
 }
 
 void SwitchCore::Isolate(int node) {
-  Partition({{node}});
-  group_.erase(kGatewayNode);  // with the unnamed rest, even when that is one node
+  std::array<int, LinkMatrix::kIds> group{};
+  group[node] = 1;  // the gateway stays with the rest, even when that is one node
+  links_ = LinkMatrix::Groups(group);
+  cut_ = Cut{"isolate", {{node}}};
+}
+
+Status SwitchCore::Ring(const std::vector<int>& order) {
+  Status s = LinkMatrix::Ring(order, &links_);
+  if (s.ok()) cut_ = Cut{"ring", {order}};
+  return s;
 }
 
 void SwitchCore::Heal() {
-  group_.clear();
-  partitioned_ = false;
+  links_ = LinkMatrix();
+  cut_.reset();
   loss_.clear();
   delay_.clear();
   down_.clear();
@@ -113,16 +122,11 @@ bool SwitchCore::Blocked(int src_node, int dst_node, double random, Drop* cause)
     *cause = Drop::kDown;
     return true;
   }
-  // Only traffic between nodes and the gateway is cut; strangers pass.
-  if (partitioned_ && src_node != 0 && dst_node != 0) {
-    auto group = [this](int node) {
-      auto it = group_.find(node);
-      return it == group_.end() ? 0 : it->second;  // the unnamed nodes share group 0
-    };
-    if (group(src_node) != group(dst_node)) {
-      *cause = Drop::kPartition;
-      return true;
-    }
+  // Only traffic between nodes and the gateway is cut: the matrix lets
+  // strangers (id 0) through.
+  if (!links_.Reaches(src_node, dst_node)) {
+    *cause = Drop::kPartition;
+    return true;
   }
   double loss = 0;
   for (int node : {src_node, dst_node})

@@ -1,16 +1,21 @@
 // The switch's forwarding logic, free of sockets so it is tested directly:
 // MAC learning per port with expiry, flooding of broadcast and unknown
 // destinations, hub mode, and the faults ssi-net applies between nodes
-// (partition groups, loss, delay, a node's link down). Nodes are known by
-// their MAC, 02:55:4d:00:00:<N>, as ARCHITECTURE.md fixes it.
+// (partition groups, isolate, majorities ring, loss, delay, a node's link
+// down). Nodes are known by their MAC, 02:55:4d:00:00:<N>, as
+// ARCHITECTURE.md fixes it.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "common/status.h"
+#include "switchd/link_matrix.h"
 
 namespace ssiuml::vde {
 
@@ -59,20 +64,35 @@ class SwitchCore {
 
   // The gateway's port (the lock server behind it). In a partition it stays
   // with the largest group, as a quorum keeps the lock service: a node cut
-  // off from the majority loses its lock-server session and is fenced.
+  // off from the majority loses its lock-server session and is fenced. In a
+  // ring every node keeps it.
   void SetGatewayPort(int port) { gateway_port_ = port; }
 
-  // Faults. Nodes named in no group of a partition form one group of their own.
+  // Faults. A partition, isolate and a ring each replace the cut before.
+  // Nodes named in no group of a partition form one group of their own.
   void Partition(const std::vector<std::vector<int>>& groups);
   // Cuts node off everyone, the gateway included, whatever the group sizes.
   void Isolate(int node);
+  // Jepsen's majorities ring over order (LinkMatrix::Ring); the gateway
+  // stays reachable from every node. Refuses fewer than 3 nodes, a number
+  // outside 1-254 and a node named twice.
+  Status Ring(const std::vector<int>& order);
   void SetLoss(int node, double fraction) { loss_[node] = fraction; }
   void SetDelay(int node, uint32_t ms, uint32_t jitter_ms) { delay_[node] = {ms, jitter_ms}; }
   void SetDown(int node, bool down) { down_[node] = down; }
   void Heal();
 
+  // The cut in force, as it was given, for status.
+  struct Cut {
+    std::string shape;                     // "groups", "isolate" or "ring"
+    std::vector<std::vector<int>> groups;  // isolate: {{node}}; ring: {order}
+  };
+  const std::optional<Cut>& cut() const { return cut_; }
+  // Whether from's frames reach to under the cut (ids as in LinkMatrix).
+  bool Reaches(int from_node, int to_node) const { return links_.Reaches(from_node, to_node); }
+
   static int NodeOfMac(const uint8_t* mac);
-  bool Faulty() const { return partitioned_ || !loss_.empty() || !delay_.empty() || !down_.empty(); }
+  bool Faulty() const { return cut_.has_value() || !loss_.empty() || !delay_.empty() || !down_.empty(); }
 
  private:
   struct MacEntry {
@@ -88,7 +108,7 @@ class SwitchCore {
   bool Blocked(int src_node, int dst_node, double random, Drop* cause) const;
   uint32_t DelayFor(int src_node, int dst_node, double random) const;
 
-  static constexpr int kGatewayNode = 255;  // nodes are 1-254
+  static constexpr int kGatewayNode = LinkMatrix::kGateway;  // nodes are 1-254
 
   bool hub_;
   int gateway_port_ = -1;
@@ -96,8 +116,8 @@ class SwitchCore {
   std::vector<int> ports_;   // the attached ones, for flooding
   PortCounters departed_;
   std::unordered_map<uint64_t, MacEntry> macs_;
-  std::map<int, int> group_;  // node -> partition group; empty: no partition
-  bool partitioned_ = false;
+  LinkMatrix links_;  // everyone reaches everyone unless cut_
+  std::optional<Cut> cut_;
   std::map<int, double> loss_;
   std::map<int, std::pair<uint32_t, uint32_t>> delay_;
   std::map<int, bool> down_;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <set>
 #include <vector>
 
 using namespace ssiuml::vde;
@@ -145,4 +146,81 @@ TEST_CASE("loss, delay and a node's link down") {
   CHECK(Route(sw, 1, to2.data(), to2.size(), 10, 0.9).empty());
   sw.SetDown(2, false);
   CHECK(Route(sw, 1, to2.data(), to2.size(), 10, 0.9).size() == 1);
+}
+
+namespace {
+
+// Nodes 1..k on ports 1..k, the gateway on port 1000; each node has sent one
+// broadcast.
+SwitchCore NodesAndGateway(int k) {
+  SwitchCore sw(false);
+  for (int p = 1; p <= k; ++p) sw.AddPort(p);
+  sw.AddPort(1000);
+  sw.SetGatewayPort(1000);
+  for (int n = 1; n <= k; ++n) {
+    auto f = Frame(-1, n);
+    Route(sw, n, f.data(), f.size(), 0, 0.5);
+  }
+  return sw;
+}
+
+// The nodes (and the gateway, as 1000) a broadcast from node reaches.
+std::set<int> Reach(SwitchCore& sw, int node) {
+  auto b = Frame(-1, node);
+  auto ports = Ports(Route(sw, node, b.data(), b.size(), 10, 0.5));
+  return {ports.begin(), ports.end()};
+}
+
+}  // namespace
+
+TEST_CASE("a majorities ring of 3, 4 and 5 nodes keeps the gateway with all, and heal restores") {
+  for (int k = 3; k <= 5; ++k) {
+    INFO(k << " nodes");
+    SwitchCore sw = NodesAndGateway(k);
+    std::vector<int> order;
+    for (int n = k; n >= 1; --n) order.push_back(n);
+    REQUIRE(sw.Ring(order).ok());
+    std::set<std::set<int>> seen;
+    for (int n = 1; n <= k; ++n) {
+      std::set<int> reach = Reach(sw, n);
+      CHECK(reach.erase(1000) == 1);
+      reach.insert(n);
+      CHECK(reach.size() >= size_t(k / 2 + 1));
+      CHECK(reach.size() < size_t(k) + (k == 3 && n == 2 ? 1 : 0));  // the middle of three sees all
+      seen.insert(reach);
+    }
+    CHECK(seen.size() == size_t(k));
+    sw.Heal();
+    for (int n = 1; n <= k; ++n) CHECK(Reach(sw, n).size() == size_t(k));  // the others and the gateway
+  }
+}
+
+TEST_CASE("in a ring of 5 node 1 reaches its neighbours 2 and 5, and unicast to 3 is dropped as partition") {
+  SwitchCore sw = NodesAndGateway(6);
+  REQUIRE(sw.Ring({1, 2, 3, 4, 5}).ok());
+  CHECK(Reach(sw, 1) == std::set<int>{2, 5, 1000});
+  CHECK(Reach(sw, 3) == std::set<int>{2, 4, 1000});
+  CHECK(Reach(sw, 6) == std::set<int>{1000});  // outside the ring
+  auto to3 = Frame(3, 1);
+  uint64_t before = sw.counters(3).drops[static_cast<size_t>(Drop::kPartition)];
+  CHECK(Route(sw, 1, to3.data(), to3.size(), 10, 0.5).empty());
+  CHECK(sw.counters(3).drops[static_cast<size_t>(Drop::kPartition)] == before + 1);
+  REQUIRE(sw.cut());
+  CHECK(sw.cut()->shape == "ring");
+  CHECK(sw.cut()->groups == std::vector<std::vector<int>>{{1, 2, 3, 4, 5}});
+  sw.Partition({{1, 2, 3}});  // a partition replaces the ring
+  CHECK(Reach(sw, 1) == std::set<int>{2, 3, 1000});
+  sw.Heal();
+  CHECK_FALSE(sw.cut());
+}
+
+TEST_CASE("a bad ring is refused and the cut before stays") {
+  SwitchCore sw = NodesAndGateway(3);
+  sw.Isolate(3);
+  CHECK(sw.Ring({1, 2}).message() == "a ring needs at least 3 nodes, not 2; name more nodes");
+  CHECK(sw.Ring({1, 2, 1}).IsInvalidArgument());
+  CHECK(sw.Ring({1, 2, 300}).IsInvalidArgument());
+  REQUIRE(sw.cut());
+  CHECK(sw.cut()->shape == "isolate");
+  CHECK(Reach(sw, 1) == std::set<int>{2, 1000});
 }

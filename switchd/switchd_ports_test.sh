@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # switchd with real clients (vde_plug and libvdeplug): learning, flooding,
-# partitions and a loss rate within bounds.
+# partitions, a majorities ring and a loss rate within bounds.
 . "$(dirname "$0")/test_lib.sh"
 start_switchd sw || exit 1
 SW=$T/sw
@@ -29,6 +29,22 @@ wait $r2 ${r3:-}
 expect_output "node 2 is on node 1's side" "from=.*1:20," cat "$T/r2"
 check "node 3 is cut off" sh -c "! grep -q '1:' $T/r3"
 ctl sw '{"v":1,"cmd":"heal"}' >/dev/null
+
+# A majorities ring of five: node 1 reaches its neighbours 2 and 5 only.
+expect_output "ring" '"ok":true' ctl sw '{"v":1,"cmd":"ring","nodes":[1,2,3,4,5]}'
+expect_output "status shows the ring" '"cut":\{"groups":\[\[1,2,3,4,5\]\],"reach":\{"1":\[2,5\],' \
+  ctl sw '{"v":1,"cmd":"status"}'
+expect_output "a ring of two is refused" '"error":"a ring needs at least 3 nodes' \
+  ctl sw '{"v":1,"cmd":"ring","nodes":[1,2]}'
+ring=""
+for n in 2 3 4 5; do vde_probe recv "$SW" --node $n --seconds 2 > "$T/ring$n" & ring="$ring $!"; done
+sleep 0.7
+vde_probe send "$SW" --node 1 --to all --count 20 >/dev/null
+wait $ring
+for n in 2 5; do expect_output "node $n, beside node 1, gets its frames" "[=,]1:20," cat "$T/ring$n"; done
+for n in 3 4; do check "node $n, across the ring, gets none" sh -c "grep -q ^frames= $T/ring$n && ! grep -Eq '[=,]1:' $T/ring$n"; done
+ctl sw '{"v":1,"cmd":"heal"}' >/dev/null
+expect_output "heal clears the ring" '"cut":null' ctl sw '{"v":1,"cmd":"status"}'
 
 # 30% loss on node 2: 1000 frames, about 700 arrive.
 expect_output "loss" '"ok":true' ctl sw '{"v":1,"cmd":"loss","node":2,"percent":30}'

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# switchd under real nodes: partitions cut exactly the links between groups
-# and heal in one step, loss and delay act on a node's traffic, every fault
-# is an event, vde_plug connects unchanged, and garbage on the switch's ctl
-# socket is refused while the nodes keep talking. The lock server's expiry
-# is long here, so cut-off nodes are not fenced: membership.sh tests that.
+# switchd under real nodes: partitions cut exactly the links between groups,
+# a majorities ring those across the ring, and heal in one step, loss and
+# delay act on a node's traffic, every fault is an event, vde_plug connects
+# unchanged, and garbage on the switch's ctl socket is refused while the
+# nodes keep talking. The lock server's expiry is long here, so cut-off
+# nodes are not fenced: membership.sh tests that.
 . "$(dirname "$0")/lib.sh"
 printf 'EXPIRY_MISSED=100\n' > "$SSIUML_CONF"
 C=net$$
@@ -22,6 +23,11 @@ check "ssi-net isolate 2" ssi-net --cluster $C isolate 2
 expect_output "node2 is cut off" "100% packet loss" ssi-exec --cluster $C 1 -- ping -c 1 -W 1 node2
 check "node1 and node3 still talk" ssi-exec --cluster $C 1 -- ping -c 1 -W 2 node3
 check "heal" ssi-net --cluster $C heal
+check "ssi-net partition ring" ssi-net --cluster $C partition ring
+expect_output "status shows the ring" "ring 1,2,3" ssi-net --cluster $C status
+expect_output "in a ring of three the ends are cut" "100% packet loss" ssi-exec --cluster $C 1 -- ping -c 1 -W 1 node3
+check "the middle reaches both ends" ssi-exec --cluster $C 2 -- ping -c 1 -W 2 node3
+check "heal" ssi-net --cluster $C heal
 check "ssi-net down 3" ssi-net --cluster $C down 3
 expect_output "node3's link is down" "100% packet loss" ssi-exec --cluster $C 1 -- ping -c 1 -W 1 node3
 check "ssi-net up 3" ssi-net --cluster $C up 3
@@ -37,6 +43,7 @@ check "heal" ssi-net --cluster $C heal
 expect_output "status counts drops by cause" "partition=|loss=" ssi-net --cluster $C status
 events=$HOME/.ssiuml/clusters/$C/events.jsonl
 check "faults are events" test "$(grep -c '"event":"net_' "$events")" -ge 10
+check "the ring is an event" grep -q '"event":"net_ring".*"nodes":\[1,2,3\]' "$events"
 
 # Bad input on the ctl socket and from clients that vanish.
 head -c 300 /dev/urandom | $SSI_BIN/sockcat "$sw/ctl" 500 >/dev/null 2>&1

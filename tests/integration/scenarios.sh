@@ -57,5 +57,8 @@ check "ssi-nemesis runs network and disk faults" \
 check "every node still runs" test "$(ssi-status --cluster $N | grep -c ' running ')" -eq 3
 check "the network is healed" ssi-exec --cluster $N 1 -- ping -c 1 -W 2 node2
 check "and the disks" ssi-exec --cluster $N 2 -- 'echo ok > /root/after-faults && sync'
+check "ssi-nemesis runs a majorities ring" ssi-nemesis --cluster $N --seed 5 --count 1 --interval 300ms ring
+check "the ring is an event" grep -q '"event":"net_ring"' "$HOME/.ssiuml/clusters/$N/events.jsonl"
+check "every node still runs after it" test "$(ssi-status --cluster $N | grep -c ' running ')" -eq 3
 expect_output "an unknown fault is refused" "unknown fault 'meteor'" ssi-nemesis --cluster $N meteor
 check "ssi-stop" ssi-stop --cluster $N
