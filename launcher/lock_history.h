@@ -2,7 +2,8 @@
 // --history wrote, merged, with the end of each node incarnation that died
 // holding a lock added as "fenced" (from events.jsonl: the lock server gives
 // such a lock away only after the node is gone), then checked by the mutex
-// checker (lockserver/mutex_checker.h).
+// checker (lockserver/mutex_checker.h). Holds of different nodes may overlap
+// by the guests' clock skew (a few milliseconds), not more.
 #pragma once
 
 #include <map>

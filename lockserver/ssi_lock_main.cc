@@ -36,7 +36,8 @@ void Forward(int sig) {
 // <token>" (lockserver/mutex_checker.h), synced before the lock is used or
 // given back, so a crash cannot lose a record of a hold that mattered.
 // CLOCK_REALTIME: UML guests keep the host's wall clock, so the lines of
-// every node and the host compare directly.
+// every node and the host compare, to within the guests' clock skew (which
+// ssi-test's check allows for, launcher/lock_history.cc).
 class History {
  public:
   ~History() {
