@@ -5,7 +5,8 @@
 //
 // Thread safety: a Store and its Vdis may be used from any number of
 // threads. Across processes, a VDI is open for writing in at most one
-// process (a lock beside the store: STORE.lock).
+// process (a lock beside the store, STORE.lock, and the cluster's lock
+// server when StoreOptions::owners is given: cow/ownership.h).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +17,7 @@
 
 #include "common/env.h"
 #include "common/status.h"
+#include "cow/ownership.h"
 
 namespace ssiuml::plx {
 
@@ -106,6 +108,9 @@ struct StoreOptions {
   Env* env = nullptr;  // Env::Default() when null
   // Clean tree nodes kept in memory, shared by all VDIs of the store.
   size_t node_cache_blocks = 32768;
+  // Cluster-wide VDI write ownership (the lock server), taken besides
+  // STORE.lock; null: STORE.lock alone. Must outlive the store.
+  OwnershipService* owners = nullptr;
 };
 
 struct MkfsOptions {
@@ -125,8 +130,10 @@ class Store {
   // A new VDI: empty of the given size, or a clone of "VDI@SNAP" (size 0
   // then means the snapshot's size). A clone costs one registry block.
   virtual Status CreateVdi(const std::string& name, uint64_t size, const std::string& from) = 0;
-  // "NAME" opens the VDI for writing (Busy if another process has it open;
-  // the same object if this process has); "NAME@SNAP" a read-only view of a
+  // "NAME" opens the VDI for writing (Busy if another process has it open,
+  // naming it when the lock server knows; the same object if this process
+  // has; once its ownership is lost, every I/O fails until it is closed and
+  // opened again); "NAME@SNAP" a read-only view of a
   // snapshot, by name or id. A view takes no lock: deleting its snapshot and
   // running Gc while it is open leaves it reading reclaimed blocks.
   virtual Status OpenVdi(const std::string& spec, std::shared_ptr<Vdi>* vdi) = 0;

@@ -9,6 +9,7 @@
 
 #include "common/log.h"
 #include "cow/image.h"
+#include "cow/lock_server_owners.h"
 #include "cow/plx.h"
 
 namespace po = boost::program_options;
@@ -17,7 +18,7 @@ using namespace ssiuml::plx;
 
 namespace {
 
-constexpr const char* kUsage = R"(usage: plx [-v] [-s STORE] COMMAND ...
+constexpr const char* kUsage = R"(usage: plx [-v] [-s STORE] [--cluster NAME] [--locks SERVER] COMMAND ...
 
   plx mkfs STORE [--max-vdis N]      create an empty store
   plx vdi create NAME [--from VDI@SNAP] [--size SIZE]
@@ -34,12 +35,20 @@ constexpr const char* kUsage = R"(usage: plx [-v] [-s STORE] COMMAND ...
   plx check [--json]                 verify the store; exit 1 on corruption
   plx gc                             reclaim unreferenced blocks
 
-STORE comes from -s/--store or $PLX_STORE. SIZE takes K, M, G or T.
+STORE comes from -s/--store, else --cluster NAME's (~/.ssiuml/clusters/NAME/disk/cluster.plx),
+else $PLX_STORE. SIZE takes K, M, G or T.
+
+One process at a time writes a VDI. Beside STORE.lock, plx takes that ownership from
+a lock server: --locks SERVER (IP:PORT, unix:PATH, or the file holding its port), or
+with --cluster NAME the cluster's own while it runs. A VDI someone else writes is
+refused with their name; snapshots (VDI@SNAP) can always be read.
 )";
 
 struct Args {
   std::vector<std::string> words;
   std::string store;
+  std::string cluster;
+  std::string locks;
   std::string from;
   std::string size;
   uint32_t max_vdis = MkfsOptions().max_vdis;
@@ -161,6 +170,33 @@ int CmdCheck(Store* store, const Args& a) {
   return 0;
 }
 
+bool ValidClusterName(const std::string& name) {
+  constexpr const char* kAllowed = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-";
+  return !name.empty() && name.size() <= 32 && name.find_first_not_of(kAllowed) == std::string::npos;
+}
+
+// STATE/disk/cluster.plx: where ARCHITECTURE.md keeps a cluster's store.
+std::string ClusterStore(const std::string& cluster) {
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr && *home ? home : "/tmp") + "/.ssiuml/clusters/" + cluster + "/disk/cluster.plx";
+}
+
+// The lock server that owns VDIs for writing: --locks, else the running
+// cluster's; none (STORE.lock alone) when no cluster of that name runs.
+std::unique_ptr<LockServerOwners> Owners(const Args& a) {
+  std::string server = a.locks;
+  if (server.empty() && !a.cluster.empty()) {
+    std::string port_file = lock::ClusterPortFile(a.cluster);
+    if (Env::Default()->FileExists(port_file)) {
+      server = port_file;
+    } else {
+      spdlog::debug("cluster {} is not running; VDI ownership by {}.lock alone", a.cluster, a.store);
+    }
+  }
+  if (server.empty()) return nullptr;
+  return std::make_unique<LockServerOwners>(LockServerOwnersOptions{server, "plx"});
+}
+
 int Run(const Args& a) {
   const std::vector<std::string>& w = a.words;
   auto need = [&](size_t n, const char* usage) {
@@ -176,9 +212,12 @@ int Run(const Args& a) {
   }
   if (w[0] != "vdi" && w[0] != "check" && w[0] != "gc") return Usage("unknown command '" + w[0] + "'");
   if (w[0] == "vdi" && w.size() < 2) return Usage("plx vdi needs a subcommand");
-  if (a.store.empty()) return Usage("no store given; pass -s STORE or set PLX_STORE");
+  if (a.store.empty()) return Usage("no store given; pass -s STORE or --cluster NAME, or set PLX_STORE");
+  std::unique_ptr<LockServerOwners> owners = Owners(a);
+  StoreOptions options;
+  options.owners = owners.get();
   std::unique_ptr<Store> store;
-  Status s = Store::Open(a.store, StoreOptions(), &store);
+  Status s = Store::Open(a.store, options, &store);
   if (!s.ok()) {
     if (w[0] == "check") fmt::print("error: {}\n", s.message());
     return Fail(s.message());
@@ -266,7 +305,8 @@ int main(int argc, char** argv) {
   bool verbose = false;
   po::options_description opts;
   opts.add_options()("help,h", "")("verbose,v", po::bool_switch(&verbose), "")(
-      "store,s", po::value(&a.store), "")("from", po::value(&a.from), "")("size", po::value(&a.size), "")(
+      "store,s", po::value(&a.store), "")("cluster", po::value(&a.cluster), "")("locks", po::value(&a.locks), "")(
+      "from", po::value(&a.from), "")("size", po::value(&a.size), "")(
       "max-vdis", po::value(&a.max_vdis), "")("json", po::bool_switch(&a.json), "")(
       "words", po::value(&a.words), "");
   po::positional_options_description pos;
@@ -283,6 +323,11 @@ int main(int argc, char** argv) {
   if (vm.count("help") != 0 || a.words.empty()) {
     fmt::print("{}", kUsage);
     return a.words.empty() && vm.count("help") == 0 ? 2 : 0;
+  }
+  if (vm.count("cluster") != 0) {
+    if (!ValidClusterName(a.cluster))
+      return Usage("bad cluster name '" + a.cluster + "': use 1-32 letters, digits, '-' or '_'");
+    if (a.store.empty()) a.store = ClusterStore(a.cluster);
   }
   if (a.store.empty())
     if (const char* env = std::getenv("PLX_STORE")) a.store = env;

@@ -10,8 +10,12 @@ add_library(vhost_blk STATIC
 target_link_libraries(vhost_blk PUBLIC ssiuml_common)
 
 add_executable(plxd plxd_main.cc vdi_block_device.cc)
-target_link_libraries(plxd PRIVATE vhost_blk plx Boost::program_options)
+target_link_libraries(plxd PRIVATE vhost_blk plx_locks Boost::program_options)
 install(TARGETS plxd RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+
+# plxd, plx and a real lockserver: VDI ownership between processes.
+add_test(NAME plxd:locks COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/plx_locks_test.sh)
+set_tests_properties(plxd:locks PROPERTIES ENVIRONMENT "SSI_BIN=${CMAKE_BINARY_DIR}/bin" TIMEOUT 120)
 
 ssiuml_unit_tests(plxd_tests vhost_blk_server_test.cc)
 target_link_libraries(plxd_tests PRIVATE vhost_blk)

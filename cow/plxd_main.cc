@@ -3,7 +3,8 @@
 // A control socket (JSON lines, documented in cow/PLXD.md) creates clones,
 // deletes, opens, closes, lists, snapshots (live) and reports per-VDI
 // statistics. With --file it serves one raw image instead
-// (the protocol tests and benchmarks use that).
+// (the protocol tests and benchmarks use that). With --locks, the VDIs it
+// opens are owned through the cluster's lock server (cow/lock_server_owners.h).
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
@@ -22,6 +23,7 @@
 #include "common/mgmt_frame.h"
 #include "common/unix_socket.h"
 #include "cow/faulty_block_device.h"
+#include "cow/lock_server_owners.h"
 #include "cow/plx.h"
 #include "cow/vdi_block_device.h"
 #include "cow/vhost_blk_server.h"
@@ -218,13 +220,14 @@ class Daemon {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string store_path, control, file, socket, log_file;
+  std::string store_path, control, file, socket, log_file, locks;
   bool verbose = false, stdin_eof = false;
   po::options_description options("plxd options");
   options.add_options()("store", po::value(&store_path), "plx store whose VDIs to serve")(
       "control", po::value(&control), "control socket (JSON lines)")(
       "file", po::value(&file), "serve this raw image instead of a store")(
       "socket", po::value(&socket), "vhost-user socket for --file")(
+      "locks", po::value(&locks), "lock server owning the VDIs for writing: IP:PORT, unix:PATH or its port file")(
       "log", po::value(&log_file), "log file (default stderr)")(
       "exit-on-stdin-eof", po::bool_switch(&stdin_eof), "exit when stdin closes (supervised)")(
       "verbose,v", po::bool_switch(&verbose), "debug logging")("help,h", "this help");
@@ -237,19 +240,33 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (vm.count("help")) {
-    std::cout << "usage: plxd --store STORE --control SOCK | plxd --file IMAGE --socket SOCK\n" << options;
+    std::cout << "usage: plxd --store STORE --control SOCK [--locks SERVER] | plxd --file IMAGE --socket SOCK\n"
+              << options;
     return 0;
   }
   if (store_path.empty() == file.empty() || (!file.empty() && socket.empty()) ||
-      (!store_path.empty() && control.empty())) {
-    std::fprintf(stderr, "plxd: give --store STORE --control SOCK, or --file IMAGE --socket SOCK\n");
+      (!store_path.empty() && control.empty()) || (!locks.empty() && store_path.empty())) {
+    std::fprintf(stderr, "plxd: give --store STORE --control SOCK [--locks SERVER], or --file IMAGE --socket SOCK\n");
     return 2;
   }
   SetupLogging("plxd", verbose, log_file);
   ::signal(SIGPIPE, SIG_IGN);
+  // Outlives the store: its sessions hold the VDIs' ownership.
+  std::unique_ptr<plx::LockServerOwners> owners;
+  if (!locks.empty()) {
+    owners = std::make_unique<plx::LockServerOwners>(plx::LockServerOwnersOptions{locks, "plxd"});
+    Status s = owners->Connect();
+    if (!s.ok()) {
+      spdlog::error("{}", s.message());
+      return 1;
+    }
+    spdlog::info("VDIs are owned through the lock server at {}", locks);
+  }
   std::unique_ptr<plx::Store> store;
   if (!store_path.empty()) {
-    Status s = plx::Store::Open(store_path, plx::StoreOptions(), &store);
+    plx::StoreOptions options;
+    options.owners = owners.get();
+    Status s = plx::Store::Open(store_path, options, &store);
     if (!s.ok()) {
       spdlog::error("{}", s.message());
       return 1;

@@ -47,7 +47,7 @@ Status Store::Open(const std::string& path, const StoreOptions& options,
   Status s = env->OpenRandomRW(path, false, &file);
   if (s.IsNotFound()) return Status::NotFound("no store at " + path + "; create one with plx mkfs " + path);
   if (!s.ok()) return s;
-  auto impl = std::make_unique<StoreImpl>(env, path, std::move(file), options.node_cache_blocks);
+  auto impl = std::make_unique<StoreImpl>(env, path, std::move(file), options);
   s = impl->Init();
   if (!s.ok()) return s;
   *store = std::move(impl);
@@ -55,12 +55,13 @@ Status Store::Open(const std::string& path, const StoreOptions& options,
 }
 
 StoreImpl::StoreImpl(Env* env, std::string path, std::unique_ptr<RandomRWFile> file,
-                     size_t cache_blocks)
+                     const StoreOptions& options)
     : env_(env),
+      owners_(options.owners),
       path_(std::move(path)),
       lock_path_(path_ + ".lock"),
       file_(std::move(file)),
-      cache_(cache_blocks) {}
+      cache_(options.node_cache_blocks) {}
 
 StoreImpl::~StoreImpl() = default;
 
@@ -368,11 +369,11 @@ Status StoreImpl::OpenForWriteLocked(uint32_t slot, std::shared_ptr<VdiImpl>* vd
     open_cv_.wait(lock);  // its last reference is going away; wait for the close
   }
   const Slot& s = registry_[slot];
+  std::unique_ptr<Ownership> owner;
   std::unique_ptr<FileLock> file_lock;
-  Status st = env_->LockFileRange(lock_path_, kVdiLockBase + slot, false, &file_lock);
+  Status st = TakeOwnership(slot, &owner, &file_lock);
   if (st.IsBusy())
-    return Status::Busy("VDI " + s.rec.name + " is open for writing by another process; close it there first (or read a snapshot: " +
-                        s.rec.name + "@SNAP)");
+    return Status::Busy(st.message() + "; close it there first (or read a snapshot: " + s.rec.name + "@SNAP)");
   if (!st.ok()) return st;
   std::vector<LogRecord> snaps;
   st = ReadSnapshots(s.rec, &snaps);
@@ -381,7 +382,7 @@ Status StoreImpl::OpenForWriteLocked(uint32_t slot, std::shared_ptr<VdiImpl>* vd
     st = CheckBlock(PtrBlock(s.rec.root), s.rec.name);
     if (!st.ok()) return st;
   }
-  std::shared_ptr<VdiImpl> v(new VdiImpl(this, slot, s, std::move(file_lock), std::move(snaps)),
+  std::shared_ptr<VdiImpl> v(new VdiImpl(this, slot, s, std::move(owner), std::move(file_lock), std::move(snaps)),
                              [this](VdiImpl* p) {
                                uint32_t n = p->slot();
                                delete p;
@@ -390,6 +391,21 @@ Status StoreImpl::OpenForWriteLocked(uint32_t slot, std::shared_ptr<VdiImpl>* vd
   open_[slot] = v;
   *vdi = std::move(v);
   return Status::OK();
+}
+
+Status StoreImpl::TakeOwnership(uint32_t slot, std::unique_ptr<Ownership>* owner, std::unique_ptr<FileLock>* lock) {
+  const std::string& name = registry_[slot].rec.name;
+  if (owners_ != nullptr) {
+    Status s = owners_->Acquire(sb_.store_uid, name, owner);
+    if (!s.ok()) return s;
+  }
+  // Kept with a lock server too: a plx run without one on this host must
+  // not write beside the owner, and a hung owner keeps its VDIs here even
+  // after the lock server gave up on it.
+  Status s = env_->LockFileRange(lock_path_, kVdiLockBase + slot, false, lock);
+  if (s.IsBusy()) s = Status::Busy("VDI " + name + " is open for writing by another process on this host");
+  if (!s.ok()) owner->reset();
+  return s;
 }
 
 Status StoreImpl::CreateVdi(const std::string& name, uint64_t size, const std::string& from) {
@@ -536,10 +552,10 @@ Status StoreImpl::Delete(const std::string& spec) {
   }
   if (OpenedLocked(slot) != nullptr)
     return Status::Busy("VDI " + registry_[slot].rec.name + " is open in this process; close it first");
+  std::unique_ptr<Ownership> owner;
   std::unique_ptr<FileLock> lock;
-  s = env_->LockFileRange(lock_path_, kVdiLockBase + slot, false, &lock);
-  if (s.IsBusy())
-    return Status::Busy("VDI " + registry_[slot].rec.name + " is open for writing by another process; close it there first");
+  s = TakeOwnership(slot, &owner, &lock);
+  if (s.IsBusy()) return Status::Busy(s.message() + "; close it there first");
   if (!s.ok()) return s;
   Slot& sl = registry_[slot];
   VdiRecord rec = sl.rec;

@@ -30,9 +30,10 @@ struct Slot {
 
 class VdiImpl final : public Vdi {
  public:
-  // A VDI open for writing (lock held) or a read-only view of a snapshot.
-  VdiImpl(StoreImpl* store, uint32_t slot, const Slot& s, std::unique_ptr<FileLock> lock,
-          std::vector<LogRecord> snaps);
+  // A VDI open for writing (owned: owner, if any, and lock held) or a
+  // read-only view of a snapshot.
+  VdiImpl(StoreImpl* store, uint32_t slot, const Slot& s, std::unique_ptr<Ownership> owner,
+          std::unique_ptr<FileLock> lock, std::vector<LogRecord> snaps);
   VdiImpl(StoreImpl* store, std::string name, const LogRecord& snap);
   ~VdiImpl() override;
 
@@ -76,11 +77,14 @@ class VdiImpl final : public Vdi {
   Status NewNode(const Node* copy_from, bool clear_writable, uint64_t* block, Node** node);
   Status WriteDirtyNodes();
   Status Fail(Status s);
+  // OK unless a flush failed or the ownership was lost.
+  Status Usable() const;
 
   StoreImpl* store_;
   uint32_t slot_ = 0;
   std::string name_;
   bool read_only_;
+  std::unique_ptr<Ownership> owner_;  // null: STORE.lock alone, or a view
   std::unique_ptr<FileLock> lock_;
 
   mutable std::shared_mutex mu_;
@@ -103,7 +107,7 @@ class VdiImpl final : public Vdi {
 
 class StoreImpl final : public Store {
  public:
-  StoreImpl(Env* env, std::string path, std::unique_ptr<RandomRWFile> file, size_t cache_blocks);
+  StoreImpl(Env* env, std::string path, std::unique_ptr<RandomRWFile> file, const StoreOptions& options);
   ~StoreImpl() override;
   Status Init();
 
@@ -163,10 +167,15 @@ class StoreImpl final : public Store {
   // The VDI open for writing in this process, or null.
   std::shared_ptr<VdiImpl> OpenedLocked(uint32_t slot);
   Status OpenForWriteLocked(uint32_t slot, std::shared_ptr<VdiImpl>* vdi);
+  // The cluster's ownership of the VDI in slot (if owners_ is set), then
+  // this host's byte in STORE.lock. Busy: "VDI NAME is open for writing by
+  // WHO", for the caller to add its advice.
+  Status TakeOwnership(uint32_t slot, std::unique_ptr<Ownership>* owner, std::unique_ptr<FileLock>* lock);
   std::vector<std::shared_ptr<VdiImpl>> AllOpen();
   std::string OriginName(const VdiRecord& rec);
 
   Env* env_;
+  OwnershipService* owners_;
   std::string path_;
   std::string lock_path_;
   std::unique_ptr<RandomRWFile> file_;

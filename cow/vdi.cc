@@ -28,12 +28,13 @@ Status CheckRange(uint64_t offset, size_t len, uint64_t size, const std::string&
 
 }  // namespace
 
-VdiImpl::VdiImpl(StoreImpl* store, uint32_t slot, const Slot& s, std::unique_ptr<FileLock> lock,
-                 std::vector<LogRecord> snaps)
+VdiImpl::VdiImpl(StoreImpl* store, uint32_t slot, const Slot& s, std::unique_ptr<Ownership> owner,
+                 std::unique_ptr<FileLock> lock, std::vector<LogRecord> snaps)
     : store_(store),
       slot_(slot),
       name_(s.rec.name),
       read_only_(false),
+      owner_(std::move(owner)),
       lock_(std::move(lock)),
       rec_(s.rec),
       half_(s.half),
@@ -62,6 +63,13 @@ Status VdiImpl::Fail(Status s) {
     broken_ = Status::IOError(name_ + " failed to flush (" + s.message() +
                               "); reopen the store to recover the last flushed state");
   return s;
+}
+
+Status VdiImpl::Usable() const {
+  if (!broken_.ok()) return broken_;
+  // Past the ownership's end another process may own the VDI: nothing of
+  // ours may reach the store any more, and our tree may be stale.
+  return owner_ ? owner_->Check() : Status::OK();
 }
 
 Status VdiImpl::GetNode(uint64_t block, const Node** node, std::shared_ptr<const Node>* hold) {
@@ -168,7 +176,8 @@ Status VdiImpl::Read(uint64_t offset, size_t len, char* buf) {
   Status s = CheckRange(offset, len, size_, name_);
   if (!s.ok()) return s;
   std::shared_lock<std::shared_mutex> lock(mu_);
-  if (!broken_.ok()) return broken_;
+  s = Usable();
+  if (!s.ok()) return s;
   size_t n = len / kBlockSize;
   uint64_t first = offset / kBlockSize;
   std::vector<uint64_t> phys(n);
@@ -204,7 +213,8 @@ Status VdiImpl::Write(uint64_t offset, std::string_view data) {
   Status s = CheckRange(offset, data.size(), size_, name_);
   if (!s.ok()) return s;
   std::unique_lock<std::shared_mutex> lock(mu_);
-  if (!broken_.ok()) return broken_;
+  s = Usable();
+  if (!s.ok()) return s;
   size_t n = data.size() / kBlockSize;
   uint64_t first = offset / kBlockSize;
   std::vector<uint64_t> phys(n, 0);  // where each block goes; 0: nothing to write
@@ -276,7 +286,9 @@ Status VdiImpl::WriteDirtyNodes() {
 }
 
 Status VdiImpl::CommitRecordLocked(VdiRecord rec) {
-  Status s = store_->WriteRecord(slot_, &half_, &rec);
+  Status s = Usable();  // the last gate before a record another owner would lose
+  if (!s.ok()) return s;
+  s = store_->WriteRecord(slot_, &half_, &rec);
   if (s.ok()) s = store_->Sync();
   if (!s.ok()) return Fail(s);
   rec_ = rec;
@@ -288,10 +300,11 @@ Status VdiImpl::CommitRecordLocked(VdiRecord rec) {
 // sync; only then may the blocks the old root used be reused.
 Status VdiImpl::FlushLocked() {
   if (read_only_) return Status::OK();
-  if (!broken_.ok()) return broken_;
+  Status s = Usable();
+  if (!s.ok()) return s;
   bool record = root_ != rec_.root || size_ != rec_.size;
   if (!record && !unsynced_ && dirty_.empty()) return Status::OK();
-  Status s = WriteDirtyNodes();
+  s = WriteDirtyNodes();
   if (s.ok()) s = store_->allocator().WriteDirty();
   if (s.ok()) s = store_->Sync();
   if (!s.ok()) return Fail(s);
@@ -334,7 +347,7 @@ Status VdiImpl::Snapshot(const std::string& name, SnapshotInfo* info) {
 }
 
 Status VdiImpl::SnapshotLocked(const std::string& name, LogRecord* out) {
-  if (!broken_.ok()) return broken_;
+  if (Status s = Usable(); !s.ok()) return s;
   std::string snap = name.empty() ? "snap" + std::to_string(rec_.next_snap) : name;
   if (!ValidName(snap, kMaxSnapName))
     return Status::InvalidArgument("invalid snapshot name '" + snap +
@@ -372,7 +385,7 @@ Status VdiImpl::SnapshotLocked(const std::string& name, LogRecord* out) {
 }
 
 Status VdiImpl::DeleteSnapshotLocked(uint64_t id) {
-  if (!broken_.ok()) return broken_;
+  if (Status s = Usable(); !s.ok()) return s;
   LogRecord entry;
   entry.type = kLogDelete;
   entry.snap_id = id;

@@ -35,6 +35,7 @@ class LockDaemon {
   }
   bool Exited(pid_t pid);
   bool running() const { return daemon_.running(); }
+  bool stopping() const { return stopping_; }
   // The node's agent answered with this boot id.
   void NodeBooted(int node, const std::string& boot_id);
   // Node number -> membership state ("member", "fencing", ...); empty when

@@ -13,10 +13,11 @@
 namespace ssiuml {
 namespace {
 
-// Runs the plx tool on the store; its output goes to the plxd log.
+// Runs the plx tool on the store, owning VDIs through the cluster's lock
+// server as plxd does; its output goes to the plxd log.
 Status RunPlx(const ClusterPaths& paths, std::vector<std::string> args) {
   SpawnSpec spec;
-  spec.argv = {ExecutableDir() + "/plx", "-s", paths.Store()};
+  spec.argv = {ExecutableDir() + "/plx", "-s", paths.Store(), "--locks", paths.LockPortFile()};
   spec.argv.insert(spec.argv.end(), args.begin(), args.end());
   spec.env = {"PATH=/usr/local/bin:/usr/bin:/bin"};
   UniqueFd log(::open((paths.LogDir() + "/plxd.log").c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));

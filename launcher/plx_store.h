@@ -13,7 +13,8 @@ namespace ssiuml {
 
 // Creates the store on first use and fills the root VDI from root; when the
 // ROOT file changed since, fills it again under a new snapshot. *base is the
-// snapshot new nodes are cloned from ("root@base-<time>").
+// snapshot new nodes are cloned from ("root@base-<time>"). The cluster's lock
+// server must be up: the plx runs own the root VDI through it.
 Status PrepareStore(Env* env, const ClusterPaths& paths, const std::string& root, std::string* base);
 
 }  // namespace ssiuml

@@ -114,10 +114,12 @@ Status Supervisor::StartDiskServer() {
   if (setup_.config.disk != DiskKind::kPlx) return Status::OK();
   Status s = PrepareStore(env_, paths_, setup_.root, &base_snapshot_);
   if (s.ok()) s = env_->CreateDirs(paths_.run + "/disk", 0700);
+  // The lock server (started first) owns the VDIs plxd writes, so no other
+  // process, here or on a host sharing the store, writes them meanwhile.
   if (s.ok())
     s = plxd_.Start(env_, paths_,
                     {ExecutableDir() + "/plxd", "--store", paths_.Store(), "--control", paths_.PlxdControl(),
-                     "--exit-on-stdin-eof"},
+                     "--locks", paths_.LockPortFile(), "--exit-on-stdin-eof"},
                     paths_.LogDir() + "/plxd.log", paths_.PlxdControl());
   if (s.ok()) spdlog::info("plxd pid {} serves {}; nodes clone {}", plxd_.pid(), paths_.Store(), base_snapshot_);
   return s;
@@ -465,14 +467,16 @@ void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
   WhenGone(live, [this, reply] {
     switch_.Stop(loop_, kDaemonGraceMs);
     plxd_.Stop(loop_, kDaemonGraceMs);
-    locks_.Stop(kDaemonGraceMs);
     FinishStop(reply, EventLoop::NowMs() + kDaemonGraceMs * 2);
   });
 }
 
 void Supervisor::FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms) {
   // The daemons leave at EOF on their stdin, or are killed after a grace.
-  if ((switch_.running() || plxd_.running() || locks_.running()) && EventLoop::NowMs() < deadline_ms) {
+  // The lock server goes after plxd: plxd's last flushes need its VDIs' ownership.
+  bool late = EventLoop::NowMs() >= deadline_ms;
+  if ((!plxd_.running() || late) && locks_.running() && !locks_.stopping()) locks_.Stop(kDaemonGraceMs);
+  if ((switch_.running() || plxd_.running() || locks_.running()) && !late) {
     loop_->After(20, [this, reply, deadline_ms] { FinishStop(reply, deadline_ms); });
     return;
   }
@@ -716,7 +720,8 @@ void Supervisor::Reap() {
     }
     if (locks_.Exited(pid)) {
       if (!stopping_) {
-        spdlog::error("lockserver exited unexpectedly; the nodes have lost locks and membership");
+        spdlog::error("lockserver exited unexpectedly; the nodes have lost locks and membership{}",
+                      plxd_.running() ? ", and plxd the ownership of their disks (they fail from now on)" : "");
         events_.Append("lockserver_exited", {{"pid", pid}});
       }
       continue;

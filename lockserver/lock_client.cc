@@ -122,7 +122,13 @@ uint64_t LockClient::NowMs() {
 LockClient::LockClient(int fd) : fd_(fd) {}
 
 LockClient::~LockClient() {
-  if (alive() && session_ != 0) (void)WriteLine("BYE id=0");  // no fencing for a clean exit
+  bool bye;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    bye = !lost_ && session_ != 0;
+    leaving_ = true;  // the close that follows is no loss to report
+  }
+  if (bye) (void)WriteLine("BYE id=0");  // no fencing for a clean exit
   if (thread_.joinable()) {
     {
       std::lock_guard<std::mutex> lock(mu_);
@@ -247,6 +253,7 @@ Status LockClient::Hello(const std::string& args) {
   heartbeat_ms_ = std::max<uint64_t>(FieldU64(m, "heartbeat"), 1);
   expiry_missed_ = static_cast<int>(std::max<uint64_t>(FieldU64(m, "expiry"), 2));
   lease_until_ms_ = sent + heartbeat_ms_ * static_cast<uint64_t>(expiry_missed_ - 1);
+  if (!lost_) held_until_ms_ = lease_until_ms_;
   Poke();  // start heartbeats now
   return Status::OK();
 }
@@ -345,6 +352,7 @@ Status LockClient::Bye() {
   {
     std::lock_guard<std::mutex> lock(mu_);
     leaving_ = true;  // the server closes the connection next: no on_lost
+    held_until_ms_ = 0;
   }
   Reply reply;
   Status s = Call("BYE", "", &reply);
@@ -359,6 +367,7 @@ void LockClient::Lose(const std::string& why) {
     std::lock_guard<std::mutex> lock(mu_);
     if (lost_) return;
     lost_ = true;
+    held_until_ms_ = 0;
     lost_why_ = why;
     if (session_ != 0 && !leaving_) callback = on_lost_;
   }
@@ -419,6 +428,7 @@ void LockClient::HandleLine(const std::string& line) {
     auto ping = pings_.find(id);
     if (ping != pings_.end()) {
       lease_until_ms_ = std::max(lease_until_ms_, ping->second + heartbeat_ms_ * static_cast<uint64_t>(expiry_missed_ - 1));
+      if (!lost_) held_until_ms_ = lease_until_ms_;
       pings_.erase(pings_.begin(), std::next(ping));
       return;
     }
@@ -505,6 +515,30 @@ std::string DefaultServerAddress(const std::string& flag) {
   const char* env = std::getenv("SSI_LOCK_SERVER");
   if (env && *env) return env;
   return "10.77.0.254:7400";
+}
+
+std::string ClusterPortFile(const std::string& cluster) {
+  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
+  const char* home = std::getenv("HOME");
+  std::string run = xdg && *xdg ? std::string(xdg) + "/ssiuml/" + cluster
+                                : std::string(home && *home ? home : "/tmp") + "/.ssiuml/run/" + cluster;
+  return run + "/lock/port";
+}
+
+Status AddressFromPortFile(const std::string& port_file, std::string* address) {
+  std::string port;
+  int fd = ::open(port_file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    char buf[16];
+    ssize_t n = ::read(fd, buf, sizeof buf - 1);
+    ::close(fd);
+    if (n > 0) port.assign(buf, static_cast<size_t>(n));
+  }
+  while (!port.empty() && (port.back() == '\n' || port.back() == ' ')) port.pop_back();
+  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos)
+    return Status::NotFound("no lock server port in " + port_file);
+  *address = "127.0.0.1:" + port;
+  return Status::OK();
 }
 
 Status ReadGuestIdentity(const std::string& cmdline_path, const std::string& boot_path, int* node,

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -92,6 +93,11 @@ class LockClient {
   void OnBlocking(std::function<void(const std::string& name, Mode mode)> callback);
   void OnLost(std::function<void(const std::string& why)> callback);
   bool alive() const;
+  // Whether the session's lease still lasts: no lock and no I/O, so cheap
+  // enough to check before every use of what the locks protect. It ends
+  // when alive() turns false, or earlier: at the lease's end, which the
+  // background thread may notice late.
+  bool LeaseHeld() const { return NowMs() < held_until_ms_.load(std::memory_order_acquire); }
   uint64_t session() const { return session_; }
 
  private:
@@ -133,6 +139,7 @@ class LockClient {
   uint64_t heartbeat_ms_ = 0;  // 0 until WELCOME
   int expiry_missed_ = 5;
   uint64_t lease_until_ms_ = 0;
+  std::atomic<uint64_t> held_until_ms_{0};  // lease_until_ms_ while the session lives, else 0
   std::map<uint64_t, uint64_t> pings_;  // ping id -> send time
   std::function<void(const std::string&, Mode)> on_blocking_;
   std::function<void(const std::string&)> on_lost_;
@@ -143,6 +150,11 @@ class LockClient {
 // Where ssi-lock finds the server: the flag, else $SSI_LOCK_SERVER, else
 // the gateway address every guest reaches the host's lock server at.
 std::string DefaultServerAddress(const std::string& flag);
+// On the host, a cluster's lock server listens on a loopback port that ssid
+// writes to RUN/lock/port (RUN as ARCHITECTURE.md defines it).
+std::string ClusterPortFile(const std::string& cluster);
+// "127.0.0.1:PORT" from such a port file; NotFound when it is missing or empty.
+Status AddressFromPortFile(const std::string& port_file, std::string* address);
 // A guest's identity: ssi.node=N from cmdline_path and the boot id ssi-agent
 // wrote to boot_path. NotFound when cmdline has no ssi.node (not a guest).
 Status ReadGuestIdentity(const std::string& cmdline_path, const std::string& boot_path, int* node,

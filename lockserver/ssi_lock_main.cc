@@ -60,26 +60,11 @@ class History {
   int fd_ = -1;
 };
 
-// On the host, a cluster's lock server listens on a loopback port that ssid
-// writes to RUN/lock/port (RUN as ARCHITECTURE.md defines it).
 Status HostServerAddress(const std::string& cluster, std::string* address) {
-  const char* xdg = std::getenv("XDG_RUNTIME_DIR");
-  const char* home = std::getenv("HOME");
-  std::string run = xdg && *xdg ? std::string(xdg) + "/ssiuml/" + cluster
-                                : std::string(home && *home ? home : "/tmp") + "/.ssiuml/run/" + cluster;
-  std::string path = run + "/lock/port", port;
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd >= 0) {
-    char buf[16];
-    ssize_t n = ::read(fd, buf, sizeof buf - 1);
-    ::close(fd);
-    if (n > 0) port.assign(buf, static_cast<size_t>(n));
-  }
-  while (!port.empty() && (port.back() == '\n' || port.back() == ' ')) port.pop_back();
-  if (port.empty() || port.find_first_not_of("0123456789") != std::string::npos)
+  std::string path = ClusterPortFile(cluster);
+  if (!AddressFromPortFile(path, address).ok())
     return Status::NotFound("cluster " + cluster + " has no lock server (no " + path +
                             "); start it with ssi-start, or give --server");
-  *address = "127.0.0.1:" + port;
   return Status::OK();
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # DISK=plx (the default): nodes boot from clones of the root in one plx
 # store served by plxd. Separate disks, a crash mid-write leaves the store
-# sound, the node comes back with its data, --fresh re-clones, the exported
-# disk passes e2fsck, and ROOT is never written.
+# sound, the node comes back with its data, --fresh re-clones, plxd owns the
+# served VDIs through the lock server, the exported disk passes e2fsck, and
+# ROOT is never written.
 . "$(dirname "$0")/lib.sh"
 C=plx$$
 use_cluster $C
@@ -29,7 +30,14 @@ expect_output "and its own identity" "^node4$" ssi-exec --cluster $C 4 -- hostna
 expect_output "a snapshot that does not exist is refused" "no snapshot 'nope'" ssi-add --cluster $C --from node3@nope 5
 expect_output "plxd reports the disks it serves" '"vdi":"node3"' \
   sh -c "echo '{\"v\":1,\"cmd\":\"stats\"}' | $SSI_BIN/sockcat $HOME/.ssiuml/run/$C/disk/plxd.ctl"
+# plxd owns the served VDIs through the cluster's lock server.
+expect_output "the lock server lists plxd as node1's owner" "holder name=plx:[0-9a-f]{16}:node1 mode=EX .* by=plxd-" \
+  ssi-lock --cluster $C --host status
+expect_output "plx --cluster cannot write a served VDI, and says who does" \
+  "^plx: error: VDI node1 is open for writing by plxd-[0-9]+@" plx --cluster $C vdi snap node1 sneaky
+check "but reads its snapshots" plx --cluster $C vdi export node3@mid-write "$TEST_HOME/mid.img"
 check "ssi-stop" ssi-stop --cluster $C
+check "stopped, plx --cluster writes with STORE.lock alone" plx --cluster $C vdi snap node1 stopped
 check "plx check finds the store sound" plx -s "$store" check
 check "node3's disk exports" plx -s "$store" vdi export node3 "$TEST_HOME/node3.img"
 check "and passes e2fsck" e2fsck -n -f "$TEST_HOME/node3.img"
