@@ -8,7 +8,6 @@
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 
 #include "common/event_loop.h"
 #include "common/log.h"
+#include "common/termination.h"
 #include "common/mgmt_frame.h"
 #include "common/unix_socket.h"
 #include "cow/faulty_block_device.h"
@@ -251,29 +251,27 @@ int main(int argc, char** argv) {
   }
   SetupLogging("plxd", verbose, log_file);
   ::signal(SIGPIPE, SIG_IGN);
-  // Outlives the store: its sessions hold the VDIs' ownership.
-  std::unique_ptr<plx::LockServerOwners> owners;
-  if (!locks.empty()) {
-    owners = std::make_unique<plx::LockServerOwners>(plx::LockServerOwnersOptions{locks, "plxd"});
-    Status s = owners->Connect();
-    if (!s.ok()) {
-      spdlog::error("{}", s.message());
-      return 1;
-    }
-    spdlog::info("VDIs are owned through the lock server at {}", locks);
-  }
-  std::unique_ptr<plx::Store> store;
-  if (!store_path.empty()) {
-    plx::StoreOptions options;
-    options.owners = owners.get();
-    Status s = plx::Store::Open(store_path, options, &store);
-    if (!s.ok()) {
-      spdlog::error("{}", s.message());
-      return 1;
-    }
-  }
+  // First, so the lock client's threads start with the signals blocked.
   EventLoop loop;
   Status s = loop.Init();
+  UniqueFd signal_fd = QuitLoopOnTermination(&loop, stdin_eof);
+  // Outlives the store: its sessions hold the VDIs' ownership.
+  std::unique_ptr<plx::LockServerOwners> owners;
+  if (s.ok() && !locks.empty()) {
+    owners = std::make_unique<plx::LockServerOwners>(plx::LockServerOwnersOptions{locks, "plxd"});
+    s = owners->Connect();
+    if (s.ok()) spdlog::info("VDIs are owned through the lock server at {}", locks);
+  }
+  std::unique_ptr<plx::Store> store;
+  if (s.ok() && !store_path.empty()) {
+    plx::StoreOptions options;
+    options.owners = owners.get();
+    s = plx::Store::Open(store_path, options, &store);
+  }
+  if (!s.ok()) {
+    spdlog::error("{}", s.message());
+    return 1;
+  }
   Daemon daemon(&loop, std::move(store));
   if (s.ok() && !file.empty()) s = daemon.ServeFile(file, socket);
   if (s.ok() && !control.empty()) s = daemon.ListenControl(control);
@@ -281,17 +279,6 @@ int main(int argc, char** argv) {
     spdlog::error("{}", s.message());
     return 1;
   }
-  sigset_t signals;
-  sigemptyset(&signals);
-  for (int sig : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&signals, sig);
-  ::sigprocmask(SIG_BLOCK, &signals, nullptr);
-  UniqueFd signal_fd(::signalfd(-1, &signals, SFD_CLOEXEC));
-  loop.Watch(signal_fd.get(), EPOLLIN, [&](uint32_t) { loop.Quit(); });
-  if (stdin_eof)
-    loop.Watch(0, EPOLLIN | EPOLLHUP, [&](uint32_t) {
-      char c;
-      if (::read(0, &c, 1) <= 0) loop.Quit();
-    });
   loop.Run();
   if (!control.empty()) ::unlink(control.c_str());
   spdlog::info("plxd exiting");

@@ -196,7 +196,7 @@ DashboardAction Dashboard::HandleKey(uint32_t key) {
       return {};
     case Mode::kConfirmRemove:
       mode_ = Mode::kNormal;
-      if (key == 'y' || key == 'Y') return {DashboardAction::Kind::kRemove, selected_, {}};
+      if (key == 'y' || key == 'Y') return {DashboardAction::Kind::kRemove, selected_, {}, {}};
       message_ = "node " + std::to_string(selected_) + " left alone";
       return {};
     case Mode::kConfirmIsolate:
@@ -240,7 +240,7 @@ DashboardAction Dashboard::ForwardKey(uint32_t key) {
       bytes = Utf8(key);
   }
   scroll_ = 0;  // typing returns to the live end of the console
-  return {DashboardAction::Kind::kInput, selected_, bytes};
+  return {DashboardAction::Kind::kInput, selected_, bytes, {}};
 }
 
 DashboardAction Dashboard::HandlePrefixed(uint32_t key) {
@@ -280,7 +280,7 @@ DashboardAction Dashboard::HandlePrefixed(uint32_t key) {
     case 'P':
       if (row == nullptr) return {};
       return {row->state == "paused" ? DashboardAction::Kind::kResume : DashboardAction::Kind::kPause,
-              selected_, {}};
+              selected_, {}, {}};
     case 'i':
       if (row == nullptr || row->state != "running") {
         message_ = "no running node selected";
@@ -293,8 +293,8 @@ DashboardAction Dashboard::HandlePrefixed(uint32_t key) {
       prompt_for_ = PromptFor::kPartition;
       prompt_text_.clear();
       return {};
-    case 'h': return {DashboardAction::Kind::kHeal, 0, {}};
-    case 'd': return {DashboardAction::Kind::kDetach, 0, {}};
+    case 'h': return {DashboardAction::Kind::kHeal, 0, {}, {}};
+    case 'd': return {DashboardAction::Kind::kDetach, 0, {}, {}};
     case '?': mode_ = Mode::kHelp; return {};
     default:
       message_ = "unknown key; C-a ? lists them";
@@ -339,7 +339,7 @@ DashboardAction Dashboard::HandlePromptKey(uint32_t key) {
     Select(node);
     return {};
   }
-  return {DashboardAction::Kind::kAdd, node, {}};
+  return {DashboardAction::Kind::kAdd, node, {}, {}};
 }
 
 // "1,2 3" -> [[1,2],[3]]; nodes named nowhere form a group of their own.
