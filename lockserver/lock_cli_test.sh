@@ -54,6 +54,22 @@ check "a waiter runs after the holder" test $rc -eq 0
 t2=${out#token=}
 check "tokens grow" test "$t2" -gt "$t1"
 wait $holder
+# Killed while it waits, ssi-lock says goodbye: a silent session would expire,
+# and inside a node that gets the whole node fenced.
+$LOCK job -- sleep 2 &
+holder=$!
+sleep 0.3
+$LOCK job -- true &
+waiter=$!
+sleep 0.3
+kill -TERM $waiter
+wait $waiter; rc=$?
+check "a waiter killed by SIGTERM exits 143" test $rc -eq 143
+out=$($LOCK status)
+check "and leaves the queue at once" test "$(grep -c "waiting name=job" <<<"$out")" -eq 0
+sleep 1.5  # past the expiry
+check "its session ended, it did not expire" test "$(grep -c expired "$D/server.log")" -eq 0
+wait $holder
 out=$("$BIN/ssi-lock-guest" --host status); rc=$?
 check "the static guest build works on the host too" test $rc -eq 0
 $LOCK -m XX job true 2>/dev/null; check "an unknown mode is a usage error" test $? -eq 2

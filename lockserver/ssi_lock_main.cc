@@ -11,11 +11,14 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "lockserver/lock_client.h"
@@ -25,12 +28,92 @@ using namespace ssiuml::lock;
 
 namespace {
 
-std::atomic<pid_t> child{0};
+// SIGINT, SIGTERM and SIGHUP go to a thread of their own. While the lock is
+// awaited they end the session with BYE: killed outright, ssi-lock would
+// leave a silent session, which expires and gets its whole node fenced.
+// Once the lock is held, one that comes before CMD starts keeps CMD from
+// starting; while CMD runs they are passed on to it; after that the lock goes
+// back anyway.
+class SignalRouter {
+ public:
+  // Before any thread starts, so that all of them inherit the blocked set.
+  SignalRouter() {
+    sigemptyset(&set_);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set_, sig);
+    ::pthread_sigmask(SIG_BLOCK, &set_, nullptr);
+  }
+  void Start(LockClient* client) { std::thread([this, client] { Run(client); }).detach(); }
 
-void Forward(int sig) {
-  pid_t pid = child.load();
-  if (pid > 0) ::kill(pid, sig);
-}
+  // After the lock was granted: false if a signal ended the wait first (its
+  // BYE, sent by the time this returns, gave the lock back).
+  bool Granted() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (phase_ == Phase::kWaiting && signal_ != 0) {
+      closed_.wait(lock, [this] { return bye_sent_; });
+      return false;
+    }
+    phase_ = Phase::kHeld;
+    return true;
+  }
+  // The signal that interrupted ssi-lock, once any BYE of it is sent; 0 if none.
+  int Interrupted() {
+    std::unique_lock<std::mutex> lock(mu_);
+    if (phase_ == Phase::kWaiting && signal_ != 0) closed_.wait(lock, [this] { return bye_sent_; });
+    return signal_;
+  }
+  // Starts CMD with the signals unblocked, unless one came since the grant.
+  bool Spawn(char** argv, pid_t* pid) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (signal_ != 0) return false;
+    *pid = ::fork();
+    if (*pid == 0) {
+      ::pthread_sigmask(SIG_UNBLOCK, &set_, nullptr);
+      ::execvp(argv[0], argv);
+      std::fprintf(stderr, "ssi-lock: %s: %s\n", argv[0], std::strerror(errno));
+      ::_exit(127);
+    }
+    if (*pid > 0) child_ = *pid;
+    phase_ = Phase::kRunning;
+    return true;
+  }
+  void Ended() {
+    std::lock_guard<std::mutex> lock(mu_);
+    child_ = 0;
+    phase_ = Phase::kEnded;
+  }
+  void KillChild() {
+    pid_t pid = child_.load();
+    if (pid > 0) ::kill(pid, SIGKILL);
+  }
+
+ private:
+  enum class Phase { kWaiting, kHeld, kRunning, kEnded };
+
+  void Run(LockClient* client) {
+    for (;;) {
+      int sig = 0;
+      if (::sigwait(&set_, &sig) != 0) continue;
+      std::lock_guard<std::mutex> lock(mu_);
+      if (phase_ == Phase::kRunning && child_ > 0) ::kill(child_, sig);
+      if (phase_ == Phase::kHeld && signal_ == 0) signal_ = sig;
+      if (phase_ != Phase::kWaiting) continue;
+      signal_ = sig;
+      break;
+    }
+    (void)client->Bye();
+    std::lock_guard<std::mutex> lock(mu_);
+    bye_sent_ = true;
+    closed_.notify_all();
+  }
+
+  sigset_t set_;
+  std::mutex mu_;
+  std::condition_variable closed_;
+  std::atomic<pid_t> child_{0};
+  Phase phase_ = Phase::kWaiting;  // guarded by mu_
+  int signal_ = 0;                 // guarded by mu_
+  bool bye_sent_ = false;          // guarded by mu_
+};
 
 // --history FILE: one line per acquire and release, "<ns> <who> acquire|release
 // <token>" (lockserver/mutex_checker.h), synced before the lock is used or
@@ -187,6 +270,7 @@ int main(int argc, char** argv) {
       return 3;
     }
   }
+  SignalRouter signals;
   std::unique_ptr<LockClient> client;
   Status s = LockClient::Connect(address, &client);
   if (s.ok()) s = host ? client->HelloHost("host-" + std::to_string(::getpid())) : client->HelloNode(node, boot, "ssi-lock");
@@ -194,6 +278,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "ssi-lock: lock server %s: %s\n", address.c_str(), s.message().c_str());
     return 3;
   }
+  signals.Start(client.get());
   if (status) {
     int rc = PrintStatus(*client);
     (void)client->Bye();
@@ -214,6 +299,7 @@ int main(int argc, char** argv) {
 
   Grant grant;
   s = client->Lock(name, mode, options, &grant);
+  if (!s.ok() && signals.Interrupted() != 0) return 128 + signals.Interrupted();  // BYE said
   if (s.IsBusy() || s.IsTimedOut()) {
     std::fprintf(stderr, "ssi-lock: %s not obtained: %s\n", name.c_str(), s.message().c_str());
     (void)client->Bye();
@@ -224,39 +310,32 @@ int main(int argc, char** argv) {
     return 3;
   }
   std::atomic<bool> lost{false};
-  client->OnLost([&lost](const std::string& why) {
+  client->OnLost([&lost, &signals](const std::string& why) {
     lost = true;
     std::fprintf(stderr, "ssi-lock: %s; killing the command\n", why.c_str());
-    pid_t pid = child.load();
-    if (pid > 0) ::kill(pid, SIGKILL);
+    signals.KillChild();
   });
-  struct sigaction sa {};
-  sa.sa_handler = Forward;
-  for (int sig : {SIGINT, SIGTERM, SIGHUP}) ::sigaction(sig, &sa, nullptr);
-  std::string token = std::to_string(grant.token);
+  if (!signals.Granted()) return 128 + signals.Interrupted();
+  ::setenv("SSI_LOCK_TOKEN", std::to_string(grant.token).c_str(), 1);
   history.Record(who, "acquire", grant.token);
-  pid_t pid = ::fork();
-  if (pid == 0) {
-    ::setenv("SSI_LOCK_TOKEN", token.c_str(), 1);
-    ::execvp(argv[i], argv + i);
-    std::fprintf(stderr, "ssi-lock: %s: %s\n", argv[i], std::strerror(errno));
-    ::_exit(127);
-  }
-  if (pid < 0) {
-    std::perror("ssi-lock: fork");
-    return 3;
-  }
-  child = pid;
-  if (!client->alive()) ::kill(pid, SIGKILL);  // lost before the callback could see the pid
+  pid_t pid = 0;
   int wstatus = 0;
-  while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+  if (signals.Spawn(argv + i, &pid)) {
+    if (pid < 0) {
+      std::perror("ssi-lock: fork");
+      return 3;
+    }
+    if (!client->alive()) ::kill(pid, SIGKILL);  // lost before the callback could see the pid
+    while (::waitpid(pid, &wstatus, 0) < 0 && errno == EINTR) {
+    }
+    signals.Ended();
   }
-  child = 0;
   if (lost || !client->alive()) return 75;
   history.Record(who, "release", grant.token);
   s = client->Unlock(name);
   if (s.ok()) s = client->Bye();
   if (!s.ok()) std::fprintf(stderr, "ssi-lock: unlock: %s\n", s.message().c_str());
+  if (pid == 0) return 128 + signals.Interrupted();  // CMD never started
   if (WIFSIGNALED(wstatus)) return 128 + WTERMSIG(wstatus);
   return WEXITSTATUS(wstatus);
 }
