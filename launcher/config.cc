@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kKnownKeys =
     "KERNEL, ROOT, CIDEV, INITRD, INITRD_MEMEXP, MEM, NODES, MAX_NODES, SUBNET, DISK, HEARTBEAT_MS, "
-    "EXPIRY_MISSED";
+    "EXPIRY_MISSED, BOOT_PARALLEL";
 
 std::string Home() {
   const char* home = std::getenv("HOME");
@@ -161,6 +161,7 @@ Status ApplyKey(const std::string& key, const std::string& value, Config* config
   if (key == "SUBNET") return ParseSubnet(value, &config->subnet);
   if (key == "HEARTBEAT_MS") return ParseCount(key, value, 10, 60000, &config->heartbeat_ms);
   if (key == "EXPIRY_MISSED") return ParseCount(key, value, 2, 100, &config->expiry_missed);
+  if (key == "BOOT_PARALLEL") return ParseCount(key, value, 1, 253, &config->boot_parallel);
   if (key == "DISK") {
     if (value == "ubd") {
       config->disk = DiskKind::kUbd;

@@ -28,6 +28,8 @@ struct Config {
   // heartbeat_ms * expiry_missed leaves the cluster and is fenced.
   int heartbeat_ms = 200;
   int expiry_missed = 5;
+  // Nodes that boot at once; 0: twice the host's CPUs (see boot_queue.h).
+  int boot_parallel = 0;
 };
 
 // Parses text; errors read "FILE:LINE: what is wrong".

@@ -39,7 +39,8 @@ TEST_CASE("every key, quoting, comments and export") {
       "SUBNET=10.9.8.0/24\n"
       "DISK=ubd\n"
       "HEARTBEAT_MS=100\n"
-      "EXPIRY_MISSED=8\n",
+      "EXPIRY_MISSED=8\n"
+      "BOOT_PARALLEL=3\n",
       &c);
   REQUIRE(s.ok());
   CHECK(c.kernel == "/opt/uml/linux");
@@ -54,6 +55,7 @@ TEST_CASE("every key, quoting, comments and export") {
   CHECK(c.disk == DiskKind::kUbd);
   CHECK(c.heartbeat_ms == 100);
   CHECK(c.expiry_missed == 8);
+  CHECK(c.boot_parallel == 3);
 }
 
 TEST_CASE("bad config lines name the file and line") {
@@ -70,6 +72,7 @@ TEST_CASE("bad config lines name the file and line") {
       {"SUBNET=10.77.0.300\n", ":1: SUBNET must be a /24"},
       {"HEARTBEAT_MS=5\n", ":1: HEARTBEAT_MS must be a number from 10 to 60000"},
       {"EXPIRY_MISSED=1\n", ":1: EXPIRY_MISSED must be a number from 2 to 100"},
+      {"BOOT_PARALLEL=0\n", ":1: BOOT_PARALLEL must be a number from 1 to 253"},
       {"DISK=nfs\n", ":1: DISK must be plx or ubd, not 'nfs'"},
       {"KERNEL\n", ":1: expected KEY=value"},
       {"=x\n", ":1: expected KEY=value"},

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <thread>
 
@@ -28,6 +29,11 @@ constexpr uint64_t kDaemonGraceMs = 2000;
 
 std::string Seconds(uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
 
+int BootParallel(const Config& config) {
+  if (config.boot_parallel > 0) return config.boot_parallel;
+  return 2 * static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
 }  // namespace
 
 // An ssi-add (or ssi-start) waiting for its nodes to answer.
@@ -35,6 +41,7 @@ struct Supervisor::AddWait {
   std::shared_ptr<ControlConnection> conn;
   std::set<int> pending;
   int errors = 0;
+  uint64_t timeout_ms = 0;  // per node, from its start
   uint64_t timer = 0;
 };
 
@@ -50,7 +57,8 @@ Supervisor::Supervisor(EventLoop* loop, Env* env, ClusterPaths paths, ClusterSet
       events_(env, paths_.Events(), paths_.name),
       server_(loop, [this](const std::string& line, std::shared_ptr<ControlConnection> conn) {
         HandleLine(line, std::move(conn));
-      }) {
+      }),
+      boot_queue_(BootParallel(setup_.config)) {
   events_.SetListener([this](const nlohmann::json& event) { OnEvent(event); });
 }
 
@@ -103,6 +111,8 @@ Status Supervisor::StartLockServer() {
 void Supervisor::Fence(int number, const std::string& boot, std::function<void()> done) {
   if (!NodeLive(number) || nodes_[number]->mgmt() == nullptr || nodes_[number]->mgmt()->boot_id() != boot)
     return done();
+  // ssi-stop halts nodes at once, so their sessions expire: no fence is due.
+  if (stopping_) return WhenGone({number}, std::move(done));
   Node& node = *nodes_[number];
   node.ExpectExit("fenced: the lock server expired its session");
   node.Signal(SIGKILL);
@@ -214,6 +224,7 @@ Status Supervisor::StartNode(int number, bool fresh, const std::string& from) {
                       [this](Node& n, std::string_view data) { OnConsole(n, data); }});
   Status s = node->Start(launch, setup_.config);
   if (!s.ok()) return Status::IOError("node " + std::to_string(number) + ": " + s.message());
+  boot_priority_.Booting(node->pid());
   nodes_[number] = std::move(node);
   return Status::OK();
 }
@@ -224,12 +235,20 @@ void Supervisor::Add(const Request& request, std::shared_ptr<ControlConnection> 
   for (int number : request.nodes) {
     nlohmann::json msg = Message("node");
     msg["node"] = number;
-    Status s = NodeLive(number) ? Status::Busy("node " + std::to_string(number) + " is already " +
-                                               NodeStateName(nodes_[number]->state()))
-                                : StartNode(number, request.fresh, request.from);
+    Status s;
+    if (NodeLive(number)) {
+      s = Status::Busy("node " + std::to_string(number) + " is already " + NodeStateName(nodes_[number]->state()));
+    } else if (boot_queue_.Waiting(number)) {
+      s = Status::Busy("node " + std::to_string(number) + " is already queued to boot");
+    } else if (!boot_queue_.Admit({number, request.fresh, request.from})) {
+      msg["state"] = "queued";
+    } else {
+      s = StartNode(number, request.fresh, request.from);
+      if (!s.ok()) StartAdmitted(boot_queue_.Done(number));
+    }
     msg["ok"] = s.ok();
     if (s.ok()) {
-      msg["state"] = "starting";
+      if (!msg.contains("state")) msg["state"] = "starting";
       if (request.wait) wait->pending.insert(number);
     } else {
       msg["error"] = s.message();
@@ -241,34 +260,60 @@ void Supervisor::Add(const Request& request, std::shared_ptr<ControlConnection> 
     conn->Finish({{"ok", wait->errors == 0}});
     return;
   }
-  std::weak_ptr<AddWait> weak = wait;
-  wait->timer = loop_->After(request.timeout_ms, [this, weak, timeout = request.timeout_ms] {
-    auto w = weak.lock();
-    if (!w) return;
-    for (int number : w->pending) {
-      nlohmann::json msg = Message("node");
-      msg["node"] = number;
-      msg["ok"] = false;
-      msg["error"] = "node " + std::to_string(number) +
-                     " did not answer on its management line within " + Seconds(timeout) +
-                     "; see " + paths_.ConsoleLog(number);
-      w->conn->Send(msg);
-    }
-    w->conn->Finish({{"ok", false}});
-    std::erase(add_waits_, w);
-  });
+  wait->timeout_ms = request.timeout_ms;
+  ArmAddTimeout(wait, request.timeout_ms);
   add_waits_.push_back(wait);
 }
 
-void Supervisor::OnNodeReady(Node& node) {
-  locks_.NodeBooted(node.number(), node.mgmt()->boot_id());
+// Each node's time to answer counts from its own start: a queued node has
+// not begun to boot.
+void Supervisor::ArmAddTimeout(const std::shared_ptr<AddWait>& wait, uint64_t delay_ms) {
+  std::weak_ptr<AddWait> weak = wait;
+  wait->timer = loop_->After(delay_ms, [this, weak] {
+    auto w = weak.lock();
+    if (!w) return;
+    const uint64_t now = EventLoop::NowMs();
+    uint64_t next = w->timeout_ms;
+    for (auto it = w->pending.begin(); it != w->pending.end();) {
+      const int number = *it;
+      auto node = nodes_.find(number);
+      if (!boot_queue_.Waiting(number) && node != nodes_.end() && node->second->started_ms() + w->timeout_ms <= now) {
+        nlohmann::json msg = Message("node");
+        msg["node"] = number;
+        msg["ok"] = false;
+        msg["error"] = "node " + std::to_string(number) + " did not answer on its management line within " +
+                       Seconds(w->timeout_ms) + "; see " + paths_.ConsoleLog(number);
+        w->conn->Send(msg);
+        ++w->errors;
+        it = w->pending.erase(it);
+        continue;
+      }
+      if (node != nodes_.end() && !boot_queue_.Waiting(number))
+        next = std::min(next, node->second->started_ms() + w->timeout_ms - now);
+      ++it;
+    }
+    if (w->pending.empty()) {
+      w->conn->Finish({{"ok", false}});
+      std::erase(add_waits_, w);
+      return;
+    }
+    ArmAddTimeout(w, next);
+  });
+}
+
+void Supervisor::ReportBoot(int number, bool ok, const std::string& error) {
   for (auto it = add_waits_.begin(); it != add_waits_.end();) {
     auto& w = *it;
-    if (w->pending.erase(node.number()) != 0) {
+    if (w->pending.erase(number) != 0) {
       nlohmann::json msg = Message("node");
-      msg["node"] = node.number();
-      msg["ok"] = true;
-      msg["state"] = "running";
+      msg["node"] = number;
+      msg["ok"] = ok;
+      if (ok) {
+        msg["state"] = "running";
+      } else {
+        msg["error"] = error;
+        ++w->errors;
+      }
       w->conn->Send(msg);
     }
     if (w->pending.empty()) {
@@ -281,29 +326,32 @@ void Supervisor::OnNodeReady(Node& node) {
   }
 }
 
+void Supervisor::StartAdmitted(std::vector<BootQueue::Boot> boots) {
+  for (size_t i = 0; i < boots.size() && !stopping_; ++i) {
+    const BootQueue::Boot boot = boots[i];
+    Status s = StartNode(boot.number, boot.fresh, boot.from);
+    if (s.ok()) continue;
+    ReportBoot(boot.number, false, s.message());
+    auto next = boot_queue_.Done(boot.number);
+    boots.insert(boots.end(), next.begin(), next.end());
+  }
+}
+
+void Supervisor::OnNodeReady(Node& node) {
+  locks_.NodeBooted(node.number(), node.mgmt()->boot_id());
+  boot_priority_.Running(node.pid());
+  ReportBoot(node.number(), true, "");
+  StartAdmitted(boot_queue_.Done(node.number()));
+}
+
 void Supervisor::OnNodeGone(Node& node) {
   if (setup_.config.disk == DiskKind::kPlx && plxd_.running())
     DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "close"}, {"vdi", "node" + std::to_string(node.number())}});
-  for (auto it = add_waits_.begin(); it != add_waits_.end();) {
-    auto& w = *it;
-    if (w->pending.erase(node.number()) != 0) {
-      nlohmann::json msg = Message("node");
-      msg["node"] = node.number();
-      msg["ok"] = false;
-      msg["error"] = "node " + std::to_string(node.number()) + " exited while booting (" +
-                     node.exit_cause() + "); see " + paths_.ConsoleLog(node.number());
-      w->conn->Send(msg);
-      ++w->errors;
-    }
-    if (w->pending.empty()) {
-      loop_->Cancel(w->timer);
-      w->conn->Finish({{"ok", false}});
-      it = add_waits_.erase(it);
-    } else {
-      ++it;
-    }
-  }
+  ReportBoot(node.number(), false,
+             "node " + std::to_string(node.number()) + " exited while booting (" + node.exit_cause() + "); see " +
+                 paths_.ConsoleLog(node.number()));
   CheckGoneWaiters();
+  StartAdmitted(boot_queue_.Done(node.number()));
 }
 
 void Supervisor::WhenGone(std::set<int> numbers, std::function<void()> callback) {
@@ -329,9 +377,17 @@ void Supervisor::CheckGoneWaiters() {
 void Supervisor::Remove(const Request& request, std::shared_ptr<ControlConnection> conn) {
   std::set<int> killed;
   int errors = 0;
+  std::vector<nlohmann::json> cancelled;
   for (int number : request.nodes) {
     nlohmann::json msg = Message("node");
     msg["node"] = number;
+    if (boot_queue_.Cancel(number)) {
+      ReportBoot(number, false, "node " + std::to_string(number) + " was removed before its turn to boot");
+      msg["ok"] = true;
+      msg["state"] = "removed";
+      cancelled.push_back(msg);
+      continue;
+    }
     if (!NodeLive(number)) {
       msg["ok"] = false;
       msg["error"] = "node " + std::to_string(number) + " is not running";
@@ -345,7 +401,8 @@ void Supervisor::Remove(const Request& request, std::shared_ptr<ControlConnectio
     node.Signal(SIGKILL);
     killed.insert(number);
   }
-  WhenGone(killed, [conn, killed, errors] {
+  WhenGone(killed, [conn, killed, errors, cancelled] {
+    for (const auto& msg : cancelled) conn->Send(msg);
     for (int number : killed) {
       nlohmann::json msg = Message("node");
       msg["node"] = number;
@@ -360,6 +417,10 @@ void Supervisor::Remove(const Request& request, std::shared_ptr<ControlConnectio
 void Supervisor::Exec(const Request& request, std::shared_ptr<ControlConnection> conn) {
   auto it = nodes_.find(request.node);
   const std::string name = "node " + std::to_string(request.node);
+  if (boot_queue_.Waiting(request.node)) {
+    conn->Fail(name + " is queued to boot; wait until ssi-status shows it running");
+    return;
+  }
   if (it == nodes_.end() || it->second->state() == NodeState::kExited) {
     conn->Fail(name + " is not running");
     return;
@@ -411,6 +472,7 @@ nlohmann::json Supervisor::StatusReport() {
   // differ until the session expires.
   std::map<int, std::string> members = locks_.Members();
   for (const auto& [number, node] : nodes_) {
+    if (boot_queue_.Waiting(number)) continue;
     // A node that went away without ssi-stop shows as crashed, as after a
     // power cut, unless the guest powered itself off.
     const char* state = node->paused() ? "paused" : NodeStateName(node->state());
@@ -436,6 +498,15 @@ nlohmann::json Supervisor::StatusReport() {
     }
     nodes.push_back(n);
   }
+  // Queued nodes have no process yet (a crashed one waits to boot again).
+  for (int number : boot_queue_.waiting())
+    nodes.push_back({{"node", number},
+                     {"state", "queued"},
+                     {"ip", setup_.config.subnet + "." + std::to_string(number)},
+                     {"console", paths_.ConsoleLog(number)},
+                     {"member", "-"}});
+  std::sort(nodes.begin(), nodes.end(),
+            [](const nlohmann::json& a, const nlohmann::json& b) { return a["node"] < b["node"]; });
   figures_.Fill(paths_, setup_.config.disk == DiskKind::kPlx && plxd_.running(), switch_.running(), now, &nodes);
   return {{"cluster", paths_.name},
           {"ssid_pid", ::getpid()},
@@ -460,6 +531,7 @@ void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
     w->conn->Fail("cluster " + paths_.name + " is stopping");
   }
   add_waits_.clear();
+  boot_queue_.Clear();
   std::set<int> live;
   for (const auto& [number, node] : nodes_)
     if (NodeLive(number)) live.insert(number);

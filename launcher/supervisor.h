@@ -12,6 +12,8 @@
 
 #include "common/env.h"
 #include "common/event_loop.h"
+#include "launcher/boot_priority.h"
+#include "launcher/boot_queue.h"
 #include "launcher/cluster_paths.h"
 #include "launcher/cluster_setup.h"
 #include "launcher/control_server.h"
@@ -53,6 +55,12 @@ class Supervisor {
   void OnEvent(const nlohmann::json& event);
   nlohmann::json StatusReport();
   Status StartNode(int number, bool fresh, const std::string& from);
+  // Starts boots the queue admitted; a boot that cannot start is reported
+  // to its ssi-add and frees its slot for the next.
+  void StartAdmitted(std::vector<BootQueue::Boot> boots);
+  // Tells the ssi-add waiting for number, if any, how its boot ended.
+  void ReportBoot(int number, bool ok, const std::string& error);
+  void ArmAddTimeout(const std::shared_ptr<AddWait>& wait, uint64_t delay_ms);
   void Snap(const Request& request, std::shared_ptr<ControlConnection> conn);
   void Net(const Request& request, std::shared_ptr<ControlConnection> conn);
   void DiskFault(const Request& request, std::shared_ptr<ControlConnection> conn);
@@ -86,6 +94,8 @@ class Supervisor {
   bool disk_lost_ = false;     // plxd died under the nodes
   bool stopping_ = false;
   std::map<int, std::unique_ptr<Node>> nodes_;
+  BootQueue boot_queue_;
+  BootPriority boot_priority_{loop_, env_};
   std::vector<std::shared_ptr<AddWait>> add_waits_;
   std::vector<std::shared_ptr<Session>> sessions_;
   CpuMeter cpu_meter_;
