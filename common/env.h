@@ -3,8 +3,11 @@
 // implementation and check crash safety at each step of a sequence.
 #pragma once
 
+#include <sys/uio.h>
+
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +22,18 @@ class RandomRWFile {
   virtual ~RandomRWFile() = default;
   // Reads up to n bytes at offset; *got < n only at end of file.
   virtual Status Read(uint64_t offset, size_t n, char* buf, size_t* got) = 0;
+  // Reads at offset into the buffers in turn (preadv); *got < their total
+  // only at end of file. The default reads them one by one.
+  virtual Status ReadV(uint64_t offset, std::span<const iovec> bufs, size_t* got) {
+    *got = 0;
+    for (const iovec& b : bufs) {
+      size_t n = 0;
+      Status s = Read(offset + *got, b.iov_len, static_cast<char*>(b.iov_base), &n);
+      *got += n;
+      if (!s.ok() || n < b.iov_len) return s;
+    }
+    return Status::OK();
+  }
   virtual Status Write(uint64_t offset, std::string_view data) = 0;
   // Makes every completed Write durable.
   virtual Status Sync() = 0;

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
 #include <ctime>
 #include <filesystem>
 
@@ -29,6 +31,30 @@ class PosixRandomRWFile final : public RandomRWFile {
       }
       if (r == 0) break;
       *got += static_cast<size_t>(r);
+    }
+    return Status::OK();
+  }
+
+  Status ReadV(uint64_t offset, std::span<const iovec> bufs, size_t* got) override {
+    *got = 0;
+    std::vector<iovec> rest(bufs.begin(), bufs.end());
+    size_t first = 0;
+    while (first < rest.size()) {
+      int count = static_cast<int>(std::min<size_t>(rest.size() - first, IOV_MAX));
+      ssize_t r = ::preadv(fd_, rest.data() + first, count, static_cast<off_t>(offset + *got));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno("read " + path_, errno);
+      }
+      if (r == 0) break;
+      *got += static_cast<size_t>(r);
+      // Step past what this read filled.
+      size_t left = static_cast<size_t>(r);
+      while (first < rest.size() && left >= rest[first].iov_len) left -= rest[first++].iov_len;
+      if (left > 0) {
+        rest[first].iov_base = static_cast<char*>(rest[first].iov_base) + left;
+        rest[first].iov_len -= left;
+      }
     }
     return Status::OK();
   }

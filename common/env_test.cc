@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <vector>
 #include <string>
 
 using namespace ssiuml;
@@ -46,6 +47,32 @@ TEST_CASE("Env random access file reads short at end") {
   REQUIRE(file->Read(4097, sizeof buf, buf, &got).ok());
   CHECK(got == 2);
   CHECK(std::string(buf, got) == "bc");
+  REQUIRE(env->RemoveTree(dir).ok());
+}
+
+TEST_CASE("Env random access file reads into scattered buffers") {
+  Env* env = Env::Default();
+  std::string dir = TempDir();
+  std::unique_ptr<RandomRWFile> file;
+  REQUIRE(env->OpenRandomRW(dir + "/blk", true, &file).ok());
+  std::string data;
+  for (int i = 0; i < 3000; i++) data += static_cast<char>('a' + i % 26);
+  REQUIRE(file->Write(0, data).ok());
+  // More buffers than one preadv takes (IOV_MAX is 1024), some empty.
+  std::vector<char> out(4000, '-');
+  std::vector<iovec> bufs;
+  size_t pos = 0;
+  for (int i = 0; pos < 2000; i++) {
+    size_t n = i % 3 == 0 ? 0 : 1;
+    bufs.push_back({out.data() + pos, n});
+    pos += n;
+  }
+  bufs.push_back({out.data() + 2000, 2000});  // runs past the end of the file
+  size_t got = 0;
+  REQUIRE(file->ReadV(0, bufs, &got).ok());
+  CHECK(got == 3000);
+  CHECK(std::string(out.data(), 3000) == data);
+  CHECK(out[3000] == '-');
   REQUIRE(env->RemoveTree(dir).ok());
 }
 

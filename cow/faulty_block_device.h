@@ -18,8 +18,8 @@ class FaultyBlockDevice : public BlockDevice {
   uint64_t size() const override { return base_->size(); }
   bool read_only() const override { return base_->read_only(); }
   std::string id() const override { return base_->id(); }
-  Status Read(uint64_t offset, size_t len, uint8_t* buf) override {
-    return failing_ ? Injected() : base_->Read(offset, len, buf);
+  Status Read(uint64_t offset, std::span<const iovec> bufs) override {
+    return failing_ ? Injected() : base_->Read(offset, bufs);
   }
   Status Write(uint64_t offset, size_t len, const uint8_t* buf) override {
     return failing_ ? Injected() : base_->Write(offset, len, buf);

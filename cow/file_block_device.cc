@@ -24,17 +24,11 @@ class FileBlockDevice final : public BlockDevice {
     return base.substr(0, 20);
   }
 
-  Status Read(uint64_t offset, size_t len, uint8_t* buf) override {
-    size_t done = 0;
-    while (done < len) {
-      ssize_t n = ::pread(fd_.get(), buf + done, len - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::FromErrno("read " + path_, errno);
-      if (n == 0) {  // past the end of a short file reads as zeroes
-        std::fill(buf + done, buf + len, 0);
-        break;
-      }
-      done += static_cast<size_t>(n);
+  Status Read(uint64_t offset, std::span<const iovec> bufs) override {
+    for (const iovec& b : bufs) {
+      Status s = ReadOne(offset, b.iov_len, static_cast<uint8_t*>(b.iov_base));
+      if (!s.ok()) return s;
+      offset += b.iov_len;
     }
     return Status::OK();
   }
@@ -69,6 +63,21 @@ class FileBlockDevice final : public BlockDevice {
   }
 
  private:
+  Status ReadOne(uint64_t offset, size_t len, uint8_t* buf) {
+    size_t done = 0;
+    while (done < len) {
+      ssize_t n = ::pread(fd_.get(), buf + done, len - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::FromErrno("read " + path_, errno);
+      if (n == 0) {  // past the end of a short file reads as zeroes
+        std::fill(buf + done, buf + len, 0);
+        break;
+      }
+      done += static_cast<size_t>(n);
+    }
+    return Status::OK();
+  }
+
   std::string path_;
   UniqueFd fd_;
   uint64_t size_;

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -92,7 +93,12 @@ class Vdi {
   virtual const std::string& name() const = 0;
   virtual uint64_t size() const = 0;
   virtual bool read_only() const = 0;
-  virtual Status Read(uint64_t offset, size_t len, char* buf) = 0;
+  // Reads into bufs in turn (a guest's scattered pages, say), len = their total.
+  virtual Status ReadV(uint64_t offset, std::span<const iovec> bufs) = 0;
+  Status Read(uint64_t offset, size_t len, char* buf) {
+    const iovec one{buf, len};
+    return ReadV(offset, {&one, 1});
+  }
   virtual Status Write(uint64_t offset, std::string_view data) = 0;
   // Makes every write that returned before the call durable.
   virtual Status Flush() = 0;

@@ -154,11 +154,12 @@ Status StoreImpl::CheckBlock(uint64_t block, std::string_view owner) const {
                             " is out of range; run plx check");
 }
 
-Status StoreImpl::ReadBlocks(uint64_t first, size_t n, char* buf) {
-  size_t got = 0;
-  Status s = file_->Read(first * kBlockSize, n * kBlockSize, buf, &got);
+Status StoreImpl::ReadBlocks(uint64_t first, std::span<const iovec> bufs) {
+  size_t want = 0, got = 0;
+  for (const iovec& b : bufs) want += b.iov_len;
+  Status s = file_->ReadV(first * kBlockSize, bufs, &got);
   if (!s.ok()) return s;
-  if (got < n * kBlockSize)
+  if (got < want)
     return Status::Corruption(path_ + " is truncated: block " + std::to_string(first + got / kBlockSize) +
                               " lies past its end; run plx check");
   return Status::OK();

@@ -40,7 +40,7 @@ class VdiImpl final : public Vdi {
   const std::string& name() const override { return name_; }
   uint64_t size() const override;
   bool read_only() const override { return read_only_; }
-  Status Read(uint64_t offset, size_t len, char* buf) override;
+  Status ReadV(uint64_t offset, std::span<const iovec> bufs) override;
   Status Write(uint64_t offset, std::string_view data) override;
   Status Flush() override;
   Status Resize(uint64_t size) override;
@@ -123,8 +123,12 @@ class StoreImpl final : public Store {
   Status Gc(GcResult* result) override;
 
   // Block I/O. A short read of a block the store should hold is corruption.
-  Status ReadBlock(uint64_t block, char* buf) { return ReadBlocks(block, 1, buf); }
-  Status ReadBlocks(uint64_t first, size_t n, char* buf);
+  Status ReadBlock(uint64_t block, char* buf) {
+    const iovec one{buf, kBlockSize};
+    return ReadBlocks(block, {&one, 1});
+  }
+  // Reads consecutive blocks from first into bufs, whose total is whole blocks.
+  Status ReadBlocks(uint64_t first, std::span<const iovec> bufs);
   Status WriteBlocks(uint64_t first, std::string_view data);
   Status Sync() { return file_->Sync(); }
   Status ReadNode(uint64_t block, std::shared_ptr<const Node>* node);

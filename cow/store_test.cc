@@ -130,6 +130,27 @@ TEST_CASE("plx zero blocks are never stored") {
   CHECK(du[0].mapped == 0);
 }
 
+TEST_CASE("plx reads into scattered buffers across stored and zero blocks") {
+  Fixture f;
+  REQUIRE(f.store->CreateVdi("v", 16 * kMiB, "").ok());
+  auto v = f.Open("v");
+  REQUIRE(WriteTag(v.get(), 1, 11).ok());
+  REQUIRE(WriteTag(v.get(), 2, 12).ok());
+  REQUIRE(WriteTag(v.get(), 4, 14).ok());
+  std::string want(6 * kBlockSize, '\0');
+  REQUIRE(v->Read(0, want.size(), want.data()).ok());
+  // Pieces that straddle blocks, as a guest's pages rarely line up with runs.
+  std::string got(want.size(), 'x');
+  const size_t cuts[] = {0, 100, 4096, 9000, 9001, 20000, want.size()};
+  std::vector<iovec> bufs;
+  for (size_t i = 0; i + 1 < std::size(cuts); i++) bufs.push_back({got.data() + cuts[i], cuts[i + 1] - cuts[i]});
+  REQUIRE(v->ReadV(0, bufs).ok());
+  CHECK(got == want);
+  CHECK(got.substr(0, kBlockSize) == std::string(kBlockSize, '\0'));
+  std::vector<iovec> unaligned{{got.data(), 100}};
+  CHECK(v->ReadV(0, unaligned).IsInvalidArgument());
+}
+
 TEST_CASE("plx commit merges a clone into its base and renews it empty") {
   Fixture f;
   REQUIRE(f.store->CreateVdi("root", 8 * kMiB, "").ok());

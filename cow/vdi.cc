@@ -17,6 +17,34 @@ bool IsZeroBlock(const char* p) {
   return std::memcmp(p, zero, kBlockSize) == 0;
 }
 
+// Hands out consecutive byte ranges of a list of buffers as lists of pieces.
+class BufferCursor {
+ public:
+  explicit BufferCursor(std::span<const iovec> bufs) : bufs_(bufs) {}
+  // The next len bytes, in pieces.
+  const std::vector<iovec>& Take(size_t len) {
+    pieces_.clear();
+    while (len > 0 && index_ < bufs_.size()) {
+      const iovec& b = bufs_[index_];
+      size_t n = std::min(len, b.iov_len - used_);
+      if (n > 0) pieces_.push_back({static_cast<char*>(b.iov_base) + used_, n});
+      len -= n;
+      used_ += n;
+      if (used_ == b.iov_len) {
+        ++index_;
+        used_ = 0;
+      }
+    }
+    return pieces_;
+  }
+
+ private:
+  std::span<const iovec> bufs_;
+  size_t index_ = 0;
+  size_t used_ = 0;
+  std::vector<iovec> pieces_;
+};
+
 Status CheckRange(uint64_t offset, size_t len, uint64_t size, const std::string& name) {
   if (offset % kBlockSize != 0 || len % kBlockSize != 0)
     return Status::InvalidArgument("I/O on " + name + " must be aligned to 4096 bytes");
@@ -172,7 +200,9 @@ Status VdiImpl::SetEntryLocked(uint64_t addr, uint64_t target) {
   return Status::OK();
 }
 
-Status VdiImpl::Read(uint64_t offset, size_t len, char* buf) {
+Status VdiImpl::ReadV(uint64_t offset, std::span<const iovec> bufs) {
+  size_t len = 0;
+  for (const iovec& b : bufs) len += b.iov_len;
   Status s = CheckRange(offset, len, size_, name_);
   if (!s.ok()) return s;
   std::shared_lock<std::shared_mutex> lock(mu_);
@@ -188,15 +218,16 @@ Status VdiImpl::Read(uint64_t offset, size_t len, char* buf) {
     if (!s.ok()) return s;
     phys[i] = PtrBlock(e);
   }
-  // One read per run of consecutive blocks.
+  // One read per run of consecutive blocks, straight into the buffers.
+  BufferCursor cursor(bufs);
   for (size_t i = 0; i < n;) {
     size_t j = i + 1;
     if (phys[i] == 0) {
       while (j < n && phys[j] == 0) j++;
-      std::memset(buf + i * kBlockSize, 0, (j - i) * kBlockSize);
+      for (const iovec& piece : cursor.Take((j - i) * kBlockSize)) std::memset(piece.iov_base, 0, piece.iov_len);
     } else {
       while (j < n && phys[j] == phys[j - 1] + 1) j++;
-      s = store_->ReadBlocks(phys[i], j - i, buf + i * kBlockSize);
+      s = store_->ReadBlocks(phys[i], cursor.Take((j - i) * kBlockSize));
       if (!s.ok()) return s;
     }
     i = j;

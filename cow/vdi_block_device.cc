@@ -13,9 +13,7 @@ class VdiBlockDevice final : public BlockDevice {
   uint64_t size() const override { return vdi_->size(); }
   bool read_only() const override { return vdi_->read_only(); }
   std::string id() const override { return vdi_->name().substr(0, 20); }
-  Status Read(uint64_t offset, size_t len, uint8_t* buf) override {
-    return vdi_->Read(offset, len, reinterpret_cast<char*>(buf));
-  }
+  Status Read(uint64_t offset, std::span<const iovec> bufs) override { return vdi_->ReadV(offset, bufs); }
   Status Write(uint64_t offset, size_t len, const uint8_t* buf) override {
     return vdi_->Write(offset, std::string_view(reinterpret_cast<const char*>(buf), len));
   }

@@ -39,6 +39,18 @@ void Scatter(const std::vector<Segment>& segs, const uint8_t* in, size_t len) {
   }
 }
 
+// The writable segments as buffers, up to len bytes (the status byte after).
+std::vector<iovec> Pieces(const std::vector<Segment>& segs, size_t len) {
+  std::vector<iovec> pieces;
+  for (const Segment& s : segs) {
+    if (len == 0) break;
+    size_t n = std::min<size_t>(s.len, len);
+    pieces.push_back({s.data, n});
+    len -= n;
+  }
+  return pieces;
+}
+
 size_t Total(const std::vector<Segment>& segs) {
   size_t total = 0;
   for (const Segment& s : segs) total += s.len;
@@ -94,9 +106,7 @@ uint32_t HandleBlkRequest(BlockDevice& device, const Chain& chain, std::vector<u
     case kIn: {
       size_t len = data_in;
       if (!range_ok(offset, len)) return fail(kStatusIoErr);
-      bounce->resize(len);
-      if (!device.Read(offset, len, bounce->data()).ok()) return fail(kStatusIoErr);
-      Scatter(chain.writable, bounce->data(), len);
+      if (!device.Read(offset, Pieces(chain.writable, len)).ok()) return fail(kStatusIoErr);
       ++stats->reads;
       stats->bytes_read += len;
       *status = kStatusOk;

@@ -24,8 +24,11 @@ class MemoryDevice final : public BlockDevice {
   uint64_t size() const override { return data_.size(); }
   bool read_only() const override { return false; }
   std::string id() const override { return "fuzz"; }
-  Status Read(uint64_t offset, size_t len, uint8_t* buf) override {
-    std::memcpy(buf, data_.data() + offset, len);
+  Status Read(uint64_t offset, std::span<const iovec> bufs) override {
+    for (const iovec& b : bufs) {
+      std::memcpy(b.iov_base, data_.data() + offset, b.iov_len);
+      offset += b.iov_len;
+    }
     return Status::OK();
   }
   Status Write(uint64_t offset, size_t len, const uint8_t* buf) override {
