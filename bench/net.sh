@@ -8,11 +8,15 @@
 #    bench/guest-net.sh (200 MiB over nc, then 20 pings). One cluster boots on
 #    its own switchd (ssi-start), the other, in a HOME of its own, with CIDEV
 #    on a vde_switch; both stay up and the runs alternate between them.
+#  - switch CPU per MiB of that TCP run (utime+stime of the switch process):
+#    on two cores the guests' own cost (busybox nc copies 1 KiB per syscall,
+#    each a ptrace round trip in UML) bounds the TCP figure for both switches
+#    alike, so what the switch itself spends is shown beside it.
 # Every figure is checked: the receiver must get frames from the sender only,
 # and the guest receiver must count all 209715200 bytes. A failed run is
 # retried once; a figure that stays invalid fails the benchmark.
-# Ratios are switchd / vde_switch (for RTT, vde_switch / switchd), so above 1
-# is better everywhere.
+# Ratios are switchd / vde_switch (for RTT and CPU, vde_switch / switchd), so
+# above 1 is better everywhere.
 # Usage: bench/net.sh [--frames-only] [--reps N] [--uml-reps N]
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -92,17 +96,22 @@ if ! $frames_only; then
   }
   # uml_once sw|vde: the workload node 1 -> node 2; prints "MBPS RTT" if valid.
   uml_once() {
-    local h=$work/home-$1 c=netbench-$1 out r
+    local h=$work/home-$1 c=netbench-$1 out r pid ticks0
+    pid=$(switch_pid "$1")
+    ticks0=$(cpu_ticks "$pid")
     HOME=$h ssi-exec --cluster $c 2 -- "$script recv" > "$work/uml-recv" 2>&1 & r=$!
     sleep 2  # for nc to listen
     out=$(HOME=$h ssi-exec --cluster $c 1 -- "$script send 10.77.0.2" 2>&1 || true)
     wait $r || true
-    local mbps rtt
+    local mbps rtt cpu
+    # Clock ticks (10 ms) over 200 MiB, in ms per MiB.
+    cpu=$(awk -v t=$(( $(cpu_ticks "$pid") - ticks0 )) -v hz="$(getconf CLK_TCK)" \
+      'BEGIN { printf "%.2f", t * 1000 / hz / 200 }')
     mbps=$(printf '%s\n' "$out" | sed -n 's/^RESULT tcp_MBps=\([0-9]*\)$/\1/p')
     rtt=$(printf '%s\n' "$out" | sed -n 's|^round-trip min/avg/max = [0-9.]*/\([0-9.]*\)/.*|\1|p')
     # The receiver writes its byte count back to the sender (guest-net.sh).
     if printf '%s\n' "$out" | grep -qx ' *209715200' && [ -n "$mbps" ] && [ -n "$rtt" ]; then
-      echo "$mbps $rtt"
+      echo "$mbps $rtt $cpu"
     else
       log "invalid UML run on $1: $(printf '%s' "$out" | tr '\n' '|')"
     fi
@@ -112,10 +121,18 @@ if ! $frames_only; then
     got=$(uml_once "$1")
     [ -n "$got" ] || got=$(uml_once "$1")
     [ -n "$got" ] || { log "no valid UML figure for $1"; exit 1; }
-    log "UML $1: tcp_MBps rtt_ms = $got"
-    echo "${got% *}" >> "$work/tcp-$1"
-    echo "${got#* }" >> "$work/rtt-$1"
+    log "UML $1: tcp_MBps rtt_ms switch_cpu_ms_per_MiB = $got"
+    set -- "$1" $got
+    echo "$2" >> "$work/tcp-$1"
+    echo "$3" >> "$work/rtt-$1"
+    echo "$4" >> "$work/cpu-$1"
   }
+  # The process that switches the cluster's frames: ssid's switchd, or the
+  # vde_switch above that CIDEV names.
+  switch_pid() {
+    if [ "$1" = vde ]; then cat "$work/vde.pid"; else pgrep -f "^[^ ]*switchd $work/home-sw/" | head -1; fi
+  }
+  cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
   boot sw
   boot vde
   for i in $(seq "$uml_reps"); do
@@ -127,12 +144,13 @@ fig() { if [ -f "$work/$1" ]; then median < "$work/$1"; else echo -; fi; }
 all() { if [ -f "$work/$1" ]; then tr '\n' ' ' < "$work/$1"; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2fx", a / b; else print "-" }'; }
 fps_sw=$(fig fps-sw) fps_vde=$(fig fps-vde) tcp_sw=$(fig tcp-sw) tcp_vde=$(fig tcp-vde)
-rtt_sw=$(fig rtt-sw) rtt_vde=$(fig rtt-vde)
+rtt_sw=$(fig rtt-sw) rtt_vde=$(fig rtt-vde) cpu_sw=$(fig cpu-sw) cpu_vde=$(fig cpu-vde)
 printf 'medians of %s frames runs and %s UML runs per switch, alternating\n' "$reps" "$($frames_only && echo 0 || echo "$uml_reps")"
 printf '%-28s %14s %14s %8s\n' "figure" "switchd" "vde_switch" "ratio"
 printf '%-28s %14s %14s %8s\n' "frames/s (60 B, 2 clients)" "$fps_sw" "$fps_vde" "$(ratio "$fps_sw" "$fps_vde")"
 printf '%-28s %14s %14s %8s\n' "TCP node to node (MB/s)" "$tcp_sw" "$tcp_vde" "$(ratio "$tcp_sw" "$tcp_vde")"
 printf '%-28s %14s %14s %8s\n' "ping RTT avg (ms)" "$rtt_sw" "$rtt_vde" "$(ratio "$rtt_vde" "$rtt_sw")"
+printf '%-28s %14s %14s %8s\n' "switch CPU ms per MiB (TCP)" "$cpu_sw" "$cpu_vde" "$(ratio "$cpu_vde" "$cpu_sw")"
 printf 'runs: frames/s switchd %s| vde_switch %s\n' "$(all fps-sw)" "$(all fps-vde)"
-$frames_only || printf 'runs: TCP MB/s switchd %s| vde_switch %s; RTT ms switchd %s| vde_switch %s\n' \
-  "$(all tcp-sw)" "$(all tcp-vde)" "$(all rtt-sw)" "$(all rtt-vde)"
+$frames_only || printf 'runs: TCP MB/s switchd %s| vde_switch %s; RTT ms switchd %s| vde_switch %s; CPU ms/MiB switchd %s| vde_switch %s\n' \
+  "$(all tcp-sw)" "$(all tcp-vde)" "$(all rtt-sw)" "$(all rtt-vde)" "$(all cpu-sw)" "$(all cpu-vde)"
