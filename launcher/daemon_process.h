@@ -27,6 +27,8 @@ class DaemonProcess {
   // Called by the reaper; true if pid was this daemon's.
   bool Exited(Env* env, const ClusterPaths& paths, pid_t pid);
   bool running() const { return pid_ > 0; }
+  // Stop was called since the last Start: an exit now is no surprise.
+  bool asked_to_stop() const { return !stdin_pipe_.valid(); }
   pid_t pid() const { return pid_; }
 
  private:

@@ -783,15 +783,17 @@ void Supervisor::Reap() {
     int status = 0;
     pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid <= 0) return;
+    // A daemon that dies before ssid asks it to stop died unexpectedly, even
+    // while the cluster stops (the nodes may still need it).
     if (switch_.Exited(env_, paths_, pid)) {
-      if (!stopping_) {
+      if (!switch_.asked_to_stop()) {
         spdlog::error("switchd exited unexpectedly; the nodes have lost their network");
         events_.Append("switch_exited", {{"pid", pid}});
       }
       continue;
     }
     if (locks_.Exited(pid)) {
-      if (!stopping_) {
+      if (!locks_.stopping()) {
         spdlog::error("lockserver exited unexpectedly; the nodes have lost locks and membership{}",
                       plxd_.running() ? ", and plxd the ownership of their disks (they fail from now on)" : "");
         events_.Append("lockserver_exited", {{"pid", pid}});
@@ -800,7 +802,7 @@ void Supervisor::Reap() {
     }
     if (plxd_.Exited(env_, paths_, pid)) {
       // UML never reconnects a vhost-user device: every node lost its disk.
-      if (!stopping_) {
+      if (!plxd_.asked_to_stop()) {
         disk_lost_ = true;
         spdlog::error("plxd exited unexpectedly; the nodes have lost their disks (ssi-stop, then start again)");
         events_.Append("plxd_exited", {{"pid", pid}});
