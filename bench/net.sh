@@ -102,7 +102,7 @@ if ! $frames_only; then
     out=$(HOME=$h ssi-exec --cluster $c 1 -- "$script send 10.77.0.2" 2>&1 || true)
     wait $r || true
     local mbps rtt cpu
-    # Clock ticks (10 ms) over 200 MiB, in ms per MiB.
+    # Clock ticks (CLK_TCK a second) over 200 MiB, in ms per MiB.
     cpu=$(awk -v t=$(( $(cpu_ticks "$pid") - ticks0 )) -v hz="$(getconf CLK_TCK)" \
       'BEGIN { printf "%.2f", t * 1000 / hz / 200 }')
     mbps=$(printf '%s\n' "$out" | sed -n 's/^RESULT tcp_MBps=\([0-9]*\)$/\1/p')

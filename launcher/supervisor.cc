@@ -236,19 +236,20 @@ void Supervisor::Add(const Request& request, std::shared_ptr<ControlConnection> 
     nlohmann::json msg = Message("node");
     msg["node"] = number;
     Status s;
+    bool queued = false;
     if (NodeLive(number)) {
       s = Status::Busy("node " + std::to_string(number) + " is already " + NodeStateName(nodes_[number]->state()));
     } else if (boot_queue_.Waiting(number)) {
       s = Status::Busy("node " + std::to_string(number) + " is already queued to boot");
     } else if (!boot_queue_.Admit({number, request.fresh, request.from})) {
-      msg["state"] = "queued";
+      queued = true;
     } else {
       s = StartNode(number, request.fresh, request.from);
       if (!s.ok()) StartAdmitted(boot_queue_.Done(number));
     }
     msg["ok"] = s.ok();
     if (s.ok()) {
-      if (!msg.contains("state")) msg["state"] = "starting";
+      msg["state"] = queued ? "queued" : "starting";
       if (request.wait) wait->pending.insert(number);
     } else {
       msg["error"] = s.message();
@@ -277,7 +278,9 @@ void Supervisor::ArmAddTimeout(const std::shared_ptr<AddWait>& wait, uint64_t de
     for (auto it = w->pending.begin(); it != w->pending.end();) {
       const int number = *it;
       auto node = nodes_.find(number);
-      if (!boot_queue_.Waiting(number) && node != nodes_.end() && node->second->started_ms() + w->timeout_ms <= now) {
+      const bool booting = node != nodes_.end() && !boot_queue_.Waiting(number);
+      const uint64_t deadline = booting ? node->second->started_ms() + w->timeout_ms : 0;
+      if (booting && deadline <= now) {
         nlohmann::json msg = Message("node");
         msg["node"] = number;
         msg["ok"] = false;
@@ -288,8 +291,7 @@ void Supervisor::ArmAddTimeout(const std::shared_ptr<AddWait>& wait, uint64_t de
         it = w->pending.erase(it);
         continue;
       }
-      if (node != nodes_.end() && !boot_queue_.Waiting(number))
-        next = std::min(next, node->second->started_ms() + w->timeout_ms - now);
+      if (booting) next = std::min(next, deadline - now);
       ++it;
     }
     if (w->pending.empty()) {
