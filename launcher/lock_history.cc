@@ -9,10 +9,12 @@
 namespace ssiuml {
 namespace {
 
-// Each guest sets its wall clock from the host's when it boots, and guests'
-// clocks were seen up to about a millisecond apart. A release is taken as
-// happening up to this much earlier than its node recorded it, so clock skew
-// is not mistaken for two holders; a real double hold lasts a whole hold.
+// Each guest sets its wall clock from the lock server's over its first
+// heartbeats (ssi-agent), to within half a round trip: a millisecond or two
+// through the gateway (a boot under load had left guests tens of ms apart).
+// A release is taken as happening up to this much earlier than its node
+// recorded it, so clock skew is not mistaken for two holders; a real double
+// hold lasts a whole hold.
 constexpr uint64_t kGuestClockSkewNs = 5'000'000;
 
 void AllowForClockSkew(std::vector<lock::HistoryEvent>* node_events) {

@@ -7,6 +7,7 @@
 
 #include "launcher/control_client.h"
 #include "launcher/control_protocol.h"
+#include "launcher/daemon_control.h"
 
 namespace ssiuml {
 namespace {
@@ -284,8 +285,43 @@ Status Nemesis::HealDisks() {
   return first;
 }
 
+bool Nemesis::SessionsSettled(uint64_t since_heal_ms, uint64_t* expiry_ms) {
+  nlohmann::json status;
+  if (!DaemonRequest("lockserver", paths_.LockControl(), {{"cmd", "status"}}, &status).ok()) return true;
+  *expiry_ms = status.value("heartbeat_ms", uint64_t{0}) * status.value("expiry_missed", uint64_t{0});
+  std::map<int, std::string> states;
+  if (!States(&states).ok()) return true;
+  for (const auto& session : status.value("sessions", nlohmann::json::array())) {
+    if (session.value("kind", "") != "node") continue;
+    auto state = states.find(session.value("node", 0));
+    if (state == states.end() || state->second != "running") continue;
+    // A fencing session ends in ssid killing its node: not settled until then.
+    if (session.value("state", "") != "live" || session.value("idle_ms", uint64_t{0}) >= since_heal_ms) return false;
+  }
+  return true;
+}
+
+void Nemesis::AwaitSessions() {
+  // Heartbeats lost in a partition or a pause come back after TCP's
+  // retransmission backoff, which can outlast the lock server's expiry: a node
+  // may be fenced a second after the heal. So the heal waits until every
+  // running node's sessions have been heard from since, or were fenced.
+  auto healed = std::chrono::steady_clock::now();
+  uint64_t expiry_ms = 0;
+  for (;;) {
+    uint64_t since = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - healed).count();
+    if (since > 0 && SessionsSettled(since, &expiry_ms)) return;
+    if (since > expiry_ms + kFenceGraceMs) {
+      log_("heal: some node has not been heard from since the heal; going on");
+      return;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 Status Nemesis::Heal() {
   Status first;
+  bool await_sessions = net_faulted_ || !paused_.empty();
   if (net_faulted_) {
     log_("heal: network");
     first = Net({{"cmd", "heal"}});
@@ -301,6 +337,7 @@ Status Nemesis::Heal() {
     if (!s.ok()) first = s;
     paused_.clear();
   }
+  if (await_sessions) AwaitSessions();
   // Nodes the lock server had fenced after a partition or a long pause are
   // this run's casualties too.
   nlohmann::json status;

@@ -45,8 +45,9 @@ class Nemesis {
   Status HealDisks();
   // Heals the network and every running node's disk, whoever faulted them.
   void HealEverything();
-  // Resumes what it paused, restarts what it crashed, heals the network and
-  // the disks it faulted.
+  // Resumes what it paused, heals the network and the disks it faulted,
+  // waits until the lock server hears from every running node again, then
+  // restarts what it crashed and what was fenced meanwhile.
   Status Heal();
 
  private:
@@ -61,6 +62,13 @@ class Nemesis {
   Status Net(const nlohmann::json& request);
   Status Disk(int node, const std::string& fault);
   Status Running(std::vector<int>* nodes);
+  // Whether every running node's lock sessions were heard from in the last
+  // since_heal_ms; sets expiry_ms from the lock server's settings.
+  bool SessionsSettled(uint64_t since_heal_ms, uint64_t* expiry_ms);
+  void AwaitSessions();
+
+  // How long past the expiry a fence may take to reach ssid and kill its node.
+  static constexpr uint64_t kFenceGraceMs = 5000;
 
   ClusterPaths paths_;
   std::mt19937_64 rng_;

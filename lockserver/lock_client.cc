@@ -113,6 +113,20 @@ Status ConnectSocket(const std::string& address, int* out) {
 
 }  // namespace
 
+uint64_t LockClient::WallClockNs() {
+  struct timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+bool LockClient::ClockOffset(int min_samples, int64_t* offset_ns, uint64_t* round_trip_ns) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (clock_samples_ < min_samples) return false;
+  *offset_ns = clock_offset_ns_;
+  *round_trip_ns = clock_round_trip_ns_;
+  return true;
+}
+
 uint64_t LockClient::NowMs() {
   timespec ts;
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -427,7 +441,16 @@ void LockClient::HandleLine(const std::string& line) {
   if (m.verb == "PONG") {
     auto ping = pings_.find(id);
     if (ping != pings_.end()) {
-      lease_until_ms_ = std::max(lease_until_ms_, ping->second + heartbeat_ms_ * static_cast<uint64_t>(expiry_missed_ - 1));
+      lease_until_ms_ =
+          std::max(lease_until_ms_, ping->second.ms + heartbeat_ms_ * static_cast<uint64_t>(expiry_missed_ - 1));
+      uint64_t server_ns = FieldU64(m, "time"), now_ns = WallClockNs();
+      if (server_ns != 0 && now_ns >= ping->second.wall_ns) {
+        uint64_t round_trip = now_ns - ping->second.wall_ns;
+        if (clock_samples_++ == 0 || round_trip < clock_round_trip_ns_) {
+          clock_round_trip_ns_ = round_trip;
+          clock_offset_ns_ = static_cast<int64_t>(server_ns - (ping->second.wall_ns + round_trip / 2));
+        }
+      }
       if (!lost_) held_until_ms_ = lease_until_ms_;
       pings_.erase(pings_.begin(), std::next(ping));
       return;
@@ -500,7 +523,7 @@ void LockClient::Run() {
           expired = true;
         } else if (next_ping && now >= next_ping) {
           ping_id = next_id_++;
-          pings_[ping_id] = now;
+          pings_[ping_id] = {now, WallClockNs()};
           next_ping = now + heartbeat_ms_;
         }
       }

@@ -99,6 +99,10 @@ class LockClient {
   // background thread may notice late.
   bool LeaseHeld() const { return NowMs() < held_until_ms_.load(std::memory_order_acquire); }
   uint64_t session() const { return session_; }
+  // How far the server's wall clock is ahead of ours, from the answered
+  // heartbeat with the shortest round trip (the error is within half of it);
+  // false until min_samples heartbeats were answered.
+  bool ClockOffset(int min_samples, int64_t* offset_ns, uint64_t* round_trip_ns) const;
 
  private:
   struct Reply {
@@ -119,6 +123,11 @@ class LockClient {
   void Lose(const std::string& why);
   Status WriteLine(const std::string& line);
   static uint64_t NowMs();
+  static uint64_t WallClockNs();
+  struct PingSent {
+    uint64_t ms;       // monotonic, for the lease
+    uint64_t wall_ns;  // for the clock offset
+  };
 
   int fd_;
   int wake_[2] = {-1, -1};  // pipe that stops the thread
@@ -140,7 +149,10 @@ class LockClient {
   int expiry_missed_ = 5;
   uint64_t lease_until_ms_ = 0;
   std::atomic<uint64_t> held_until_ms_{0};  // lease_until_ms_ while the session lives, else 0
-  std::map<uint64_t, uint64_t> pings_;  // ping id -> send time
+  std::map<uint64_t, PingSent> pings_;
+  int clock_samples_ = 0;
+  int64_t clock_offset_ns_ = 0;
+  uint64_t clock_round_trip_ns_ = 0;
   std::function<void(const std::string&, Mode)> on_blocking_;
   std::function<void(const std::string&)> on_lost_;
   std::function<void(const MemberChange&)> on_member_;

@@ -206,6 +206,20 @@ TEST_CASE("client: heartbeats keep an idle session alive") {
   CHECK(a->Lock("x", Mode::kEX, {}, &g).ok());
 }
 
+TEST_CASE("client: heartbeats measure the server's clock") {
+  ServerThread server;
+  auto a = Host(server, "a");
+  int64_t offset = 0;
+  uint64_t round_trip = 0;
+  CHECK_FALSE(a->ClockOffset(1000, &offset, &round_trip));
+  for (int i = 0; i < 100 && !a->ClockOffset(3, &offset, &round_trip); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  REQUIRE(a->ClockOffset(3, &offset, &round_trip));
+  // One host, one clock: the offset is within the round trip.
+  CHECK(std::llabs(offset) <= static_cast<int64_t>(round_trip) + 1000000);
+  CHECK(round_trip < 1000000000u);
+}
+
 TEST_CASE("node sessions: identity from the registry, membership events") {
   ServerThread server;
   auto watcher = Host(server, "w");
@@ -314,7 +328,7 @@ TEST_CASE("bad input gets an ERR naming the problem and the server keeps serving
   CHECK(raw.Line().rfind("ERR id=0 code=malformed", 0) == 0);
   raw.Send("SSIL/9 HELLO id=6 host name=t\nPING id=7\n");
   CHECK(raw.Line().rfind("ERR id=6 code=version", 0) == 0);
-  CHECK(raw.Line() == "PONG id=7");
+  CHECK(raw.Line().rfind("PONG id=7 time=", 0) == 0);
   Raw control("unix:" + server.control());
   control.Send("not json\n{\"v\":1,\"cmd\":\"frob\"}\n{\"v\":1,\"cmd\":\"boot\",\"node\":0}\n");
   CHECK(nlohmann::json::parse(control.Line())["ok"] == false);

@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -16,6 +17,12 @@
 
 namespace ssiuml::lock {
 namespace {
+
+uint64_t WallClockNs() {
+  struct timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+}
 
 constexpr uint64_t kTickMs = 20;
 constexpr uint64_t kFenceRetryMs = 1000;
@@ -305,7 +312,8 @@ void LockServer::HandleRequest(int fd, const wire::Request& req) {
   const Lvb* lvb = req.has_lvb ? &req.lvb : nullptr;
   switch (req.verb) {
     case wire::Verb::kPing:
-      Send(fd, "PONG id=" + id);
+      // The wall clock lets guests set theirs (LockClient::ClockOffset).
+      Send(fd, "PONG id=" + id + " time=" + std::to_string(WallClockNs()));
       return;
     case wire::Verb::kLock:
       s = service_.Lock(session, lr, now, &out);
