@@ -23,12 +23,14 @@ namespace {
 
 constexpr int kSupervisorStartMs = 15000;
 
-std::string LastLine(const std::string& path) {
+// The last error ssid pid logged: a failed start logs its shutdown after it.
+std::string LastError(const std::string& path, pid_t pid) {
   std::string text;
   if (!Env::Default()->ReadFileToString(path, &text).ok()) return "";
-  while (!text.empty() && text.back() == '\n') text.pop_back();
-  size_t nl = text.rfind('\n');
-  return nl == std::string::npos ? text : text.substr(nl + 1);
+  std::string tag = "ssid[" + std::to_string(pid) + "] error: ";
+  size_t at = text.rfind(tag);
+  if (at == std::string::npos) return "";
+  return text.substr(at + tag.size(), text.find('\n', at) - at - tag.size());
 }
 
 }  // namespace
@@ -204,10 +206,8 @@ Status EnsureSupervisor(const ClusterPaths& paths, bool verbose) {
     int status = 0;
     if (::waitpid(pid, &status, WNOHANG) == pid) {
       if (WIFEXITED(status) && WEXITSTATUS(status) == 3) return Status::OK();  // lost a race
-      std::string last = LastLine(paths.SupervisorLog());
-      size_t cut = last.find(" error: ");
-      return Status::IOError(cut == std::string::npos ? "ssid failed to start; see " + paths.SupervisorLog()
-                                                      : last.substr(cut + 8));
+      std::string error = LastError(paths.SupervisorLog(), pid);
+      return Status::IOError(error.empty() ? "ssid failed to start; see " + paths.SupervisorLog() : error);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
