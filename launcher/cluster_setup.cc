@@ -4,12 +4,35 @@
 
 #include <filesystem>
 
+#include "launcher/plx_store.h"
 #include "launcher/spawner.h"
 
 namespace ssiuml {
 
 std::string DefaultRootImage() { return ExecutableDir() + "/../share/ssiuml/root.img"; }
 std::string DefaultInitrd() { return ExecutableDir() + "/../share/ssiuml/initrd.gz"; }
+
+Status ResolveRoot(const std::string& root, ClusterSetup* setup) {
+  setup->root.clear();
+  setup->root_snapshot.clear();
+  if (IsSnapshotRef(root)) {
+    std::string vdi, snap;
+    Status s = ParseSnapshotRef(root, &vdi, &snap);
+    if (!s.ok()) return s;
+    if (setup->config.disk != DiskKind::kPlx)
+      return Status::NotSupported("root " + root + " is a snapshot of the cluster's plx store, which DISK=ubd "
+                                  "cannot boot; set DISK=plx in " + setup->config_path);
+    setup->root_snapshot = root;
+    return Status::OK();
+  }
+  std::string file = root.empty() ? DefaultRootImage() : root;
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(file, ec))
+    return Status::NotFound("no root image at " + file + ": run `make` to build the default one, "
+                            "or set ROOT in " + setup->config_path + " (a file, or VDI@SNAP from rootfs-tools import)");
+  setup->root = std::filesystem::canonical(file, ec).string();
+  return Status::OK();
+}
 
 Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
   bool explicit_path = false;
@@ -21,12 +44,9 @@ Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
   if (!s.ok())
     return Status::NotFound("KERNEL " + c.kernel + " not found: apt-get install user-mode-linux, "
                             "or set KERNEL in " + setup->config_path);
-  std::string root = c.root.empty() ? DefaultRootImage() : c.root;
+  s = ResolveRoot(c.root, setup);
+  if (!s.ok()) return s;
   std::error_code ec;
-  if (!std::filesystem::is_regular_file(root, ec))
-    return Status::NotFound("no root image at " + root + ": run `make` to build the default one, "
-                            "or set ROOT in " + setup->config_path);
-  setup->root = std::filesystem::canonical(root, ec).string();
   for (const auto& [key, file] : {std::pair{"INITRD", c.initrd}, {"INITRD_MEMEXP", c.initrd_memexp}})
     if (!file.empty() && !std::filesystem::is_regular_file(file, ec))
       return Status::NotFound(std::string(key) + " " + file + " does not exist; fix or remove it in " +

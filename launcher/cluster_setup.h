@@ -14,12 +14,18 @@ struct ClusterSetup {
   Config config;
   std::string config_path;
   std::string kernel;  // absolute path of the UML binary
-  std::string root;    // absolute path of the shared root image
+  // One of the two: the absolute path of the shared root image, or the
+  // store's VDI@SNAP that nodes are cloned from (DISK=plx).
+  std::string root;
+  std::string root_snapshot;
   std::string initrd;  // INITRD, or for DISK=plx the built initramfs
 };
 
 // Loads the config file ($SSIUML_CONF or ~/.ssiuml/ssiuml.conf) and resolves it.
 Status LoadClusterSetup(Env* env, ClusterSetup* setup);
+// Sets setup's root or root_snapshot from root: an image file, VDI@SNAP, or
+// empty for the built default (ROOT, or ssi-start --root over it).
+Status ResolveRoot(const std::string& root, ClusterSetup* setup);
 // Where the build or install put the default root image and initramfs.
 std::string DefaultRootImage();
 std::string DefaultInitrd();

@@ -177,7 +177,7 @@ Status StopCluster(const ClusterPaths& paths) {
   return Status::OK();
 }
 
-Status EnsureSupervisor(const ClusterPaths& paths, bool verbose) {
+Status EnsureSupervisor(const ClusterPaths& paths, bool verbose, const std::string& root) {
   bool cleaned = false;
   if (SupervisorRunning(paths, &cleaned)) {
     // Wait out an ssid that holds the lock but is still starting.
@@ -195,6 +195,7 @@ Status EnsureSupervisor(const ClusterPaths& paths, bool verbose) {
   SpawnSpec spec;
   spec.argv = {ExecutableDir() + "/ssid", "--cluster", paths.name};
   if (verbose) spec.argv.push_back("-v");
+  if (!root.empty()) spec.argv.insert(spec.argv.end(), {"--root", root});
   for (char** e = environ; *e != nullptr; ++e) spec.env.emplace_back(*e);
   spec.stdout_fd = log.get();
   pid_t pid = -1;

@@ -43,6 +43,7 @@ Status ClusterStatus(const ClusterPaths& paths, nlohmann::json* status);
 Status StopCluster(const ClusterPaths& paths);
 
 // Starts ssid for the cluster unless one runs, and waits until it answers.
-Status EnsureSupervisor(const ClusterPaths& paths, bool verbose);
+// A root (image or VDI@SNAP) replaces the config's ROOT for that ssid.
+Status EnsureSupervisor(const ClusterPaths& paths, bool verbose, const std::string& root = "");
 
 }  // namespace ssiuml

@@ -17,6 +17,7 @@
 #include "launcher/control_client.h"
 #include "launcher/format.h"
 #include "launcher/node_list.h"
+#include "launcher/plx_store.h"
 
 namespace po = boost::program_options;
 using namespace ssiuml;
@@ -54,9 +55,16 @@ void PrintStatusTable(const nlohmann::json& s) {
   }
 }
 
-int RunAdd(const Context& ctx, const std::vector<int>& nodes, bool fresh, bool wait,
+// Starts ssid if need be (with setup's root), then adds the nodes. A root
+// snapshot that does not exist is refused before anything starts.
+int RunAdd(const Context& ctx, const ClusterSetup& setup, const std::vector<int>& nodes, bool fresh, bool wait,
            int timeout_s, bool* failed, const std::string& from = "") {
-  Status s = EnsureSupervisor(ctx.paths, ctx.verbose);
+  bool cleaned = false;
+  Status s;
+  if (!setup.root_snapshot.empty() && !SupervisorRunning(ctx.paths, &cleaned))
+    s = CheckRootSnapshot(ctx.paths, setup.root_snapshot);
+  if (s.ok())
+    s = EnsureSupervisor(ctx.paths, ctx.verbose, setup.root_snapshot.empty() ? setup.root : setup.root_snapshot);
   if (!s.ok()) return Error(ctx, s.message());
   Request request;
   request.cmd = Command::kAdd;
@@ -89,17 +97,20 @@ bool AnyNodeLive(const Context& ctx) {
 }
 
 int CmdStart(const Context& ctx, const std::vector<std::string>& args) {
-  const char* usage = "ssi-start [--cluster NAME] [--timeout SECONDS] [--fresh] [N]";
+  const char* usage = "ssi-start [--cluster NAME] [--root VDI@SNAP|IMAGE] [--timeout SECONDS] [--fresh] [N]";
   po::options_description options("ssi-start options");
   int timeout_s = 120;
   bool fresh = false;
+  std::string root;
   options.add_options()("timeout", po::value(&timeout_s), "seconds to wait for the nodes (120)")(
-      "fresh", po::bool_switch(&fresh), "discard the nodes' disk changes first");
+      "fresh", po::bool_switch(&fresh), "discard the nodes' disk changes first")(
+      "root", po::value(&root), "boot from this snapshot (rootfs-tools import) or image instead of ROOT");
   po::variables_map vm;
   std::vector<std::string> positional;
   if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
   ClusterSetup setup;
   Status s = LoadClusterSetup(Env::Default(), &setup);
+  if (s.ok() && !root.empty()) s = ResolveRoot(root, &setup);
   if (!s.ok()) return Error(ctx, s.message(), kExitUsage);
   int count = setup.config.nodes;
   if (positional.size() > 1) return Error(ctx, std::string("too many arguments (usage: ") + usage + ")", kExitUsage);
@@ -121,7 +132,7 @@ int CmdStart(const Context& ctx, const std::vector<std::string>& args) {
   std::vector<int> nodes;
   for (int n = 1; n <= count; ++n) nodes.push_back(n);
   bool failed = false;
-  int rc = RunAdd(ctx, nodes, fresh, true, timeout_s, &failed);
+  int rc = RunAdd(ctx, setup, nodes, fresh, true, timeout_s, &failed);
   if (rc != kExitOk && !AnyNodeLive(ctx)) {
     // Nothing came up: leave no empty supervisor behind to block the next start.
     StopCluster(ctx.paths);
@@ -155,7 +166,7 @@ int CmdAdd(const Context& ctx, const std::vector<std::string>& args) {
   for (const auto& e : list.errors) Error(ctx, e);
   bool failed = !list.errors.empty();
   if (list.nodes.empty()) return kExitFailure;
-  int rc = RunAdd(ctx, list.nodes, fresh, !no_wait, timeout_s, &failed, from);
+  int rc = RunAdd(ctx, setup, list.nodes, fresh, !no_wait, timeout_s, &failed, from);
   return failed ? kExitFailure : rc;
 }
 

@@ -122,7 +122,13 @@ void Supervisor::Fence(int number, const std::string& boot, std::function<void()
 
 Status Supervisor::StartDiskServer() {
   if (setup_.config.disk != DiskKind::kPlx) return Status::OK();
-  Status s = PrepareStore(env_, paths_, setup_.root, &base_snapshot_);
+  Status s;
+  if (setup_.root_snapshot.empty()) {
+    s = PrepareStore(env_, paths_, setup_.root, &base_snapshot_);
+  } else {
+    s = CheckRootSnapshot(paths_, setup_.root_snapshot);
+    base_snapshot_ = setup_.root_snapshot;
+  }
   if (s.ok()) s = env_->CreateDirs(paths_.run + "/disk", 0700);
   // The lock server (started first) owns the VDIs plxd writes, so no other
   // process, here or on a host sharing the store, writes them meanwhile.
@@ -147,6 +153,10 @@ Status Supervisor::ServeNodeDisk(int number, bool fresh, const std::string& from
   if (exists && !from.empty() && !fresh)
     return Status::Busy(vdi + " already has a disk; `ssi-add --fresh --from " + from + " " +
                         std::to_string(number) + "` replaces it");
+  if (exists && !fresh && from.empty()) {
+    s = CheckNodeOrigin(vdi);
+    if (!s.ok()) return s;
+  }
   if (exists && fresh) {
     s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "delete"}, {"vdi", vdi}});
     exists = false;
@@ -157,6 +167,24 @@ Status Supervisor::ServeNodeDisk(int number, bool fresh, const std::string& from
   *socket = paths_.DiskSocket(number);
   if (s.ok()) s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "open"}, {"vdi", vdi}, {"socket", *socket}});
   return s;
+}
+
+// A node disk cloned from another root image (an earlier ROOT or --root)
+// would boot that image, not the cluster's: refused unless --fresh. Disks
+// cloned from node snapshots (ssi-add --from) are the user's choice.
+Status Supervisor::CheckNodeOrigin(const std::string& vdi) {
+  std::vector<StoreVdi> vdis;
+  Status s = ListVdis(paths_, &vdis);
+  if (!s.ok()) return s;
+  std::string root_vdi = base_snapshot_.substr(0, base_snapshot_.find('@'));
+  for (const auto& v : vdis) {
+    if (v.name != vdi || v.origin.empty()) continue;
+    std::string origin_vdi = v.origin.substr(0, v.origin.find('@'));
+    if (origin_vdi != root_vdi && origin_vdi.rfind("node", 0) != 0)
+      return Status::Busy(vdi + "'s disk is a clone of " + v.origin + ", not of " + base_snapshot_ +
+                          "; --fresh clones it anew (its changes are lost)");
+  }
+  return Status::OK();
 }
 
 void Supervisor::HandleLine(const std::string& line, std::shared_ptr<ControlConnection> conn) {
@@ -514,7 +542,7 @@ nlohmann::json Supervisor::StatusReport() {
           {"ssid_pid", ::getpid()},
           {"stopping", stopping_},
           {"kernel", setup_.kernel},
-          {"root", setup_.root},
+          {"root", setup_.root_snapshot.empty() ? setup_.root : setup_.root_snapshot},
           {"disk", setup_.config.disk == DiskKind::kPlx ? "plx" : "ubd"},
           {"switch", switch_vnl_},
           {"nodes", nodes}};

@@ -71,6 +71,7 @@ class Supervisor {
   void Fence(int number, const std::string& boot, std::function<void()> done);
   Status StartDiskServer();
   Status ServeNodeDisk(int number, bool fresh, const std::string& from, std::string* socket);
+  Status CheckNodeOrigin(const std::string& vdi);
   void StopNodes();
   void FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms);
   void OnNodeReady(Node& node);
