@@ -69,6 +69,12 @@ expect_output "a raw import while the cluster runs" "^rawroot@base$" \
   rootfs-tools import --cluster $C --name rawroot "$raw"
 expect_output "importing again takes a new snapshot" "^rawroot@base-2$" \
   rootfs-tools import --cluster $C --name rawroot "$raw"
+plxd_ctl=$HOME/.ssiuml/run/$C/disk/plxd.ctl
+echo "{\"v\":1,\"cmd\":\"open\",\"vdi\":\"rawroot\",\"socket\":\"$HOME/.ssiuml/run/$C/disk/rawroot.sock\"}" |
+  "$SSI_BIN/sockcat" "$plxd_ctl" >/dev/null
+expect_output "a VDI plxd writes is not imported over; the lock server names its owner" \
+  "plx vdi fill failed: VDI rawroot is open for writing by plxd-[0-9]+@" rootfs-tools import --cluster $C --name rawroot "$raw"
+echo '{"v":1,"cmd":"close","vdi":"rawroot"}' | "$SSI_BIN/sockcat" "$plxd_ctl" >/dev/null
 check "ssi-add 3 clones the same snapshot" ssi-add --cluster $C 3
 expect_output "node3 runs the imported root" "^imported$" ssi-exec --cluster $C 3 -- cat /etc/imported
 check "ssi-stop" ssi-stop --cluster $C
