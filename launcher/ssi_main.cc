@@ -56,15 +56,23 @@ void PrintStatusTable(const nlohmann::json& s) {
 }
 
 // Starts ssid if need be (with setup's root), then adds the nodes. A root
-// snapshot that does not exist is refused before anything starts.
+// snapshot that does not exist is refused before anything starts, and so is
+// a ROOT other than the one a running ssid boots every node from (without
+// ROOT, nodes follow the cluster's root, whichever ssi-start --root chose).
 int RunAdd(const Context& ctx, const ClusterSetup& setup, const std::vector<int>& nodes, bool fresh, bool wait,
            int timeout_s, bool* failed, const std::string& from = "") {
   bool cleaned = false;
   Status s;
-  if (!setup.root_snapshot.empty() && !SupervisorRunning(ctx.paths, &cleaned))
+  std::string root = setup.root_snapshot.empty() ? setup.root : setup.root_snapshot;
+  nlohmann::json status;
+  if (SupervisorRunning(ctx.paths, &cleaned)) {
+    if (!setup.config.root.empty() && ClusterStatus(ctx.paths, &status).ok() && status.value("root", root) != root)
+      return Error(ctx, "cluster " + ctx.paths.name + " runs root " + status.value("root", "") + ", not " + root +
+                            "; ssi-stop it first to boot another root");
+  } else if (!setup.root_snapshot.empty()) {
     s = CheckRootSnapshot(ctx.paths, setup.root_snapshot);
-  if (s.ok())
-    s = EnsureSupervisor(ctx.paths, ctx.verbose, setup.root_snapshot.empty() ? setup.root : setup.root_snapshot);
+  }
+  if (s.ok()) s = EnsureSupervisor(ctx.paths, ctx.verbose, root);
   if (!s.ok()) return Error(ctx, s.message());
   Request request;
   request.cmd = Command::kAdd;

@@ -69,6 +69,10 @@ expect_output "a raw import while the cluster runs" "^rawroot@base$" \
   rootfs-tools import --cluster $C --name rawroot "$raw"
 expect_output "importing again takes a new snapshot" "^rawroot@base-2$" \
   rootfs-tools import --cluster $C --name rawroot "$raw"
+echo ROOT=rawroot@base > "$SSIUML_CONF"
+expect_output "a running cluster keeps its root" "cluster $C runs root marked@base, not rawroot@base; ssi-stop it first" \
+  ssi-add --cluster $C 3
+: > "$SSIUML_CONF"
 plxd_ctl=$HOME/.ssiuml/run/$C/disk/plxd.ctl
 echo "{\"v\":1,\"cmd\":\"open\",\"vdi\":\"rawroot\",\"socket\":\"$HOME/.ssiuml/run/$C/disk/rawroot.sock\"}" |
   "$SSI_BIN/sockcat" "$plxd_ctl" >/dev/null
