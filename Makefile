@@ -10,7 +10,7 @@ JOBS    ?= $(shell nproc)
 UNITY   ?= ON
 BIN      = $(BUILD)/bin
 
-.PHONY: all deps configure build demo test test-plain test-asan test-fuzz install bench clean
+.PHONY: all deps configure build debian-root demo test test-plain test-asan test-fuzz install bench clean
 
 all: build
 
@@ -22,6 +22,12 @@ configure: deps
 
 build: configure
 	@cmake --build $(BUILD) -j $(JOBS)
+
+# The optional Debian 12 root, build/share/ssiuml/debian-root.img; needs root.
+# PACKAGES=a,b adds Debian packages to its defaults.
+debian-root: build
+	@cmake -S . -B $(BUILD) -DDEBIAN_PACKAGES=$(PACKAGES) >/dev/null
+	@cmake --build $(BUILD) --target debian-root
 
 demo: build
 	@if $(BIN)/ssi-status --cluster demo | grep -q 'not running'; then \

@@ -6,7 +6,7 @@ packages="
   g++ clang libclang-rt-14-dev cmake make pkg-config file
   libboost-dev libboost-program-options-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev catch2 libncurses-dev
-  user-mode-linux vde2 vdeplug uml-utilities busybox-static e2fsprogs
+  user-mode-linux vde2 vdeplug uml-utilities busybox-static e2fsprogs debootstrap
   qemu-utils procps tmux iproute2 libslirp-dev libvdeplug-dev
 "
 missing=""
