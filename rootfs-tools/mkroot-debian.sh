@@ -86,6 +86,9 @@ image_key=$(
   { printf '%s\n' "$tree_key" "$release"
     cat "$0" "$here/debian/etc/inittab" "$here/rootfs/etc/init.d/rcS" "$guest_bin/ssi-agent" "$guest_bin/ssi-lock" \
         "$modules/modules.dep"; } | sha256sum | cut -c1-16)
+# One build at a time per cache (make debian-root and a test may race).
+exec 9> "$cache/.lock"
+flock 9
 if [ -f "$out" ] && [ "$(cat "$out.key" 2>/dev/null)" = "$image_key" ]; then
   echo "mkroot-debian: $out is up to date ($all_packages)"
   exit 0
@@ -126,16 +129,14 @@ rm -f "$staging/.complete"
 cd "$staging"
 # Paths through the merged-usr links (sbin -> usr/sbin, lib -> usr/lib).
 install -m 0755 "$guest_bin/ssi-agent" "$guest_bin/ssi-lock" usr/sbin/
-mkdir -p usr/lib/modules etc/ssi run/ssi
+mkdir -p usr/lib/modules etc/ssi
 cp -R "$modules" "usr/lib/modules/$release"
 install -m 0755 "$here/rootfs/etc/init.d/rcS" etc/ssi/rcS
 install -m 0644 "$here/debian/etc/inittab" etc/inittab
 ln -sf /bin/busybox usr/sbin/init
-echo node > etc/hostname
-passwd -R "$staging" -d root >/dev/null 2>&1 || sed -i 's/^root:[^:]*:/root::/' etc/shadow
 
 # Room for what the nodes write into their copy-on-write disks: a quarter
-# more than the files, at least 256 MiB; the image is sparse.
+# more than the files, plus 256 MiB; the image file is sparse.
 used_mib=$(du -sm . | cut -f1)
 size_mib=$((used_mib + used_mib / 4 + 256))
 inodes=$(($(find . | wc -l) * 2 + 16384))

@@ -2,7 +2,8 @@
 # The Debian 12 root from rootfs-tools/mkroot-debian.sh, with etcd-server:
 # built once and then reused from the build directory's cache, it boots nodes
 # exactly like the busybox root (ssid sees the agent, names, addresses), and
-# real Debian software runs in it.
+# real Debian software runs in it, on plx disks (initramfs, switch_root) and
+# on ubd.
 . "$(dirname "$0")/lib.sh"
 build=$(cd "$SSI_BIN/.." && pwd)
 image=$build/share/ssiuml/debian-etcd.img
@@ -27,3 +28,12 @@ expect_output "ssi-lock works inside" "^held [0-9]+$" \
 expect_output "modprobe finds the kernel's modules" "^loop " \
   ssi-exec --cluster $C 1 -- 'modprobe loop && grep "^loop " /proc/modules'
 check "ssi-stop" ssi-stop --cluster $C
+
+# DISK=ubd: the kernel mounts the image itself and runs its /sbin/init.
+U=debu$$
+use_cluster $U
+echo "DISK=ubd" >> "$SSIUML_CONF"
+check "ssi-start 1 from the Debian root with DISK=ubd" ssi-start --cluster $U 1
+expect_output "it runs Debian 12 from ubda" "^ubda .*12\.[0-9]+$" \
+  ssi-exec --cluster $U 1 -- 'echo $(ls /sys/block) $(cat /etc/debian_version)'
+check "ssi-stop" ssi-stop --cluster $U

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # mkroot-debian.sh refuses bad input in one line that says the fix: no
 # debootstrap, no mirror configured, a mirror that does not answer, a package
-# Debian does not have (a real debootstrap against the host's mirror), and a
-# kernel without modules.
+# Debian does not have (a real debootstrap against the host's mirror), a
+# kernel without modules, and a user who is not root.
 . "$(dirname "$0")/lib.sh"
 build=$(cd "$SSI_BIN/.." && pwd)
 mkroot=$(cd "$(dirname "$0")/../../rootfs-tools" && pwd)/mkroot-debian.sh
@@ -29,6 +29,11 @@ printf '#!/bin/sh\necho 0.0.0-nomodules\n' > "$TEST_HOME/kernel"
 chmod +x "$TEST_HOME/kernel"
 one_line "a kernel without modules" "kernel .*kernel \(0.0.0-nomodules\) has no modules in /usr/lib/uml/modules/0.0.0-nomodules: install its modules .*or set KERNEL" \
   env KERNEL="$TEST_HOME/kernel" "$mkroot" "${args[@]}"
+# Another user, who can read the build and write its own directory.
+chmod 755 "$TEST_HOME" && mkdir -m 777 "$TEST_HOME/user"
+one_line "not root" "debootstrap needs root: run as root" \
+  setpriv --reuid=65534 --regid=65534 --clear-groups \
+  "$mkroot" -o "$TEST_HOME/user/debian.img" --guest-bin "$build/guest-bin" --cache "$TEST_HOME/user/cache"
 one_line "a bad package name" "no package no-such-package-ssiuml in bookworm on .*: check --packages" \
   nice -n 10 "$mkroot" "${args[@]}" --packages no-such-package-ssiuml
 check "and nothing was built" test ! -e "$out"
