@@ -23,6 +23,12 @@ default_packages="iproute2,iputils-ping,procps,netcat-openbsd"
 base_packages="busybox-static,kmod,bash"
 
 die() { echo "mkroot-debian: $*" >&2; exit 1; }
+# A debootstrap that was killed leaves its mounts in the tree (in a container,
+# bind mounts of the host's /dev nodes): unmount them before removing it.
+remove_tree() {
+  awk -v t="$1/" 'index($2, t) == 1 { print $2 }' /proc/mounts | sort -r | while read -r m; do umount -l "$m"; done
+  rm -rf --one-file-system "$1"
+}
 
 out="" guest_bin="" packages="" kernel=${KERNEL:-linux.uml} mirror="" sources="" cache=""
 while [ $# -gt 0 ]; do
@@ -45,8 +51,9 @@ case "$packages" in *[!a-z0-9.+,-]*) die "bad --packages '$packages': Debian pac
 all_packages=$(printf '%s' "$base_packages,$default_packages,$packages" | tr ',' '\n' | sed '/^$/d' | sort -u | paste -sd, -)
 cache=${cache:-$(dirname "$out")/debian-cache}
 mkdir -p "$cache" "$(dirname "$out")"
-# Absolute: debootstrap wants them so, and the image is packed from /.
+# Absolute: debootstrap wants them so, and the image is packed in another directory.
 cache=$(cd "$cache" && pwd)
+guest_bin=$(cd "$guest_bin" && pwd)
 out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 
 kernel_path=$(command -v "$kernel" || true)
@@ -101,13 +108,15 @@ if [ ! -f "$tree/.complete" ]; then
   fetch_ok() { wget -q -T 15 -t 1 -O /dev/null "$1" 2>/dev/null || curl -fsS -m 15 -o /dev/null "$1" 2>/dev/null; }
   fetch_ok "$mirror/dists/$suite/Release" ||
     die "Debian mirror $mirror is unreachable (no dists/$suite/Release): check the network or pass --mirror URL"
-  rm -rf "$cache/tree-$packages_key"-*
+  for old in "$cache/tree-$packages_key"-*; do
+    [ ! -e "$old" ] || remove_tree "$old"
+  done
   log=$cache/debootstrap.log
   mkdir -p "$cache/debs"
   echo "mkroot-debian: debootstrap $suite from $mirror with $all_packages (log: $log)"
   if ! debootstrap --variant=minbase --include="$all_packages" --cache-dir="$cache/debs" \
         "$suite" "$tree.tmp" "$mirror" > "$log" 2>&1; then
-    rm -rf "$tree.tmp"
+    remove_tree "$tree.tmp"
     missing=$(sed -n "s/.*Couldn't find these debs: *//p" "$log" | head -1)
     [ -z "$missing" ] || die "no package $missing in $suite on $mirror: check --packages"
     die "debootstrap failed: $(grep -E '^(E|W): ' "$log" | tail -1) (full log: $log)"
