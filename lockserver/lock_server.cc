@@ -80,55 +80,85 @@ LockServer::~LockServer() {
 
 Status LockServer::Start() {
   Status s;
-  if (!options_.tcp.empty()) s = ListenTcp();
+  if (!options_.host_peer.empty()) {
+    s = ParseIpv4(options_.host_peer, &host_peer_);
+    if (!s.ok()) return Status::InvalidArgument("--host-peer: " + s.message());
+  }
+  if (!options_.tcp.empty()) s = ListenInet(options_.tcp, Listener::kLoopbackTcp, &tcp_);
+  if (s.ok() && !options_.listen.empty()) s = ListenInet(options_.listen, Listener::kInet, &listen_);
+  if (s.ok() && !options_.control_listen.empty())
+    s = ListenInet(options_.control_listen, Listener::kControlInet, &control_listen_);
   if (s.ok() && !options_.gateway_socket.empty()) {
     s = ListenUnix(options_.gateway_socket, &gateway_);
-    if (s.ok()) loop_->Watch(gateway_.get(), EPOLLIN, [this](uint32_t) { Accept(gateway_.get(), Origin::kGateway); });
+    if (s.ok())
+      loop_->Watch(gateway_.get(), EPOLLIN, [this](uint32_t) { Accept(gateway_.get(), Listener::kGatewaySocket); });
   }
   if (s.ok() && !options_.control.empty()) {
     s = ListenUnix(options_.control, &control_);
-    if (s.ok()) loop_->Watch(control_.get(), EPOLLIN, [this](uint32_t) { Accept(control_.get(), Origin::kControl); });
+    if (s.ok())
+      loop_->Watch(control_.get(), EPOLLIN, [this](uint32_t) { Accept(control_.get(), Listener::kControlSocket); });
   }
   if (s.ok()) loop_->After(kTickMs, [this] { Tick(); });
   return s;
 }
 
-Status LockServer::ListenTcp() {
-  size_t colon = options_.tcp.rfind(':');
-  uint64_t port = 0;
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  if (colon == std::string::npos || !wire::ParseU64(options_.tcp.substr(colon + 1), &port) || port > 65535 ||
-      ::inet_pton(AF_INET, options_.tcp.substr(0, colon).c_str(), &addr.sin_addr) != 1)
-    return Status::InvalidArgument("--tcp wants 127.0.0.1:PORT, not '" + options_.tcp + "'");
-  // Host sessions are trusted by where they come from: loopback only.
-  if ((ntohl(addr.sin_addr.s_addr) >> 24) != 127)
+Status LockServer::ListenInet(const std::string& address, Listener listener, UniqueFd* fd) {
+  const char* flag = listener == Listener::kLoopbackTcp ? "--tcp"
+                     : listener == Listener::kInet     ? "--listen"
+                                                       : "--control-listen";
+  sockaddr_in addr;
+  if (!ParseIpv4Port(address, &addr).ok())
+    return Status::InvalidArgument(std::string(flag) + " wants " +
+                                   (listener == Listener::kLoopbackTcp ? "127.0.0.1" : "IPV4") + ":PORT, not '" +
+                                   address + "'");
+  // Host sessions on --tcp are trusted by where they come from: loopback only.
+  if (listener == Listener::kLoopbackTcp && (ntohl(addr.sin_addr.s_addr) >> 24) != 127)
     return Status::InvalidArgument("--tcp must be a loopback address (127.x.x.x)");
-  addr.sin_port = htons(static_cast<uint16_t>(port));
   UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
   if (!sock.valid()) return Status::FromErrno("socket", errno);
   int one = 1;
   ::setsockopt(sock.get(), SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
   if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
-    return Status::FromErrno("bind " + options_.tcp, errno);
-  if (::listen(sock.get(), 256) != 0) return Status::FromErrno("listen " + options_.tcp, errno);
+    return Status::FromErrno(std::string("bind ") + flag + " " + address, errno);
+  if (::listen(sock.get(), 256) != 0) return Status::FromErrno("listen " + address, errno);
   socklen_t len = sizeof addr;
   ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &len);
-  spdlog::info("listening on {}:{}", options_.tcp.substr(0, colon), ntohs(addr.sin_port));
-  if (!options_.port_file.empty()) {
-    Status s = Env::Default()->WriteFileAtomic(options_.port_file, std::to_string(ntohs(addr.sin_port)) + "\n");
-    if (!s.ok()) return s;
+  std::string host = address.substr(0, address.rfind(':'));
+  uint16_t port = ntohs(addr.sin_port);
+  if (listener == Listener::kLoopbackTcp) {
+    spdlog::info("listening on {}:{}", host, port);
+    if (!options_.port_file.empty()) {
+      Status s = Env::Default()->WriteFileAtomic(options_.port_file, std::to_string(port) + "\n");
+      if (!s.ok()) return s;
+    }
+  } else if (listener == Listener::kInet) {
+    spdlog::info("listening on {}:{} (host sessions from {} only)", host, port, options_.host_peer);
+  } else {
+    spdlog::info("control listening on {}:{} (from {} only)", host, port, options_.host_peer);
   }
-  tcp_ = std::move(sock);
-  loop_->Watch(tcp_.get(), EPOLLIN, [this](uint32_t) { Accept(tcp_.get(), Origin::kTcp); });
+  *fd = std::move(sock);
+  int listen_fd = fd->get();
+  loop_->Watch(listen_fd, EPOLLIN, [this, listen_fd, listener](uint32_t) { Accept(listen_fd, listener); });
   return Status::OK();
 }
 
-void LockServer::Accept(int listen_fd, Origin origin) {
+void LockServer::Accept(int listen_fd, Listener listener) {
   for (;;) {
-    int fd = ::accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    sockaddr_storage peer{};
+    socklen_t peer_len = sizeof peer;
+    int fd = ::accept4(listen_fd, reinterpret_cast<sockaddr*>(&peer), &peer_len, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
-    if (origin != Origin::kControl && conns_.size() >= options_.service.max_sessions + kSpareConnections) {
+    in_addr peer_ip{};
+    if (peer.ss_family == AF_INET) peer_ip = reinterpret_cast<const sockaddr_in*>(&peer)->sin_addr;
+    std::optional<Origin> origin = ConnectionOrigin(listener, peer_ip, host_peer_);
+    if (!origin) {
+      ::close(fd);
+      char text[INET_ADDRSTRLEN] = "?";
+      ::inet_ntop(AF_INET, &peer_ip, text, sizeof text);
+      Refused(std::string("control connection from ") + text + " (only " + options_.host_peer + " may connect)");
+      continue;
+    }
+    if (*origin != Origin::kControl && conns_.size() >= options_.service.max_sessions + kSpareConnections) {
       std::string line = ErrLine(0, "too-many-sessions", "too many connections (max sessions " +
                                                              std::to_string(options_.service.max_sessions) + ")\n");
       (void)!::send(fd, line.data(), line.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -136,14 +166,14 @@ void LockServer::Accept(int listen_fd, Origin origin) {
       Refused("connection: too many connections");
       continue;
     }
-    if (origin == Origin::kTcp) {
+    if (peer.ss_family == AF_INET) {
       int one = 1;
       ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     }
     Conn& c = conns_[fd];
     c.fd.Reset(fd);
     c.events = EPOLLIN;
-    c.origin = origin;
+    c.origin = *origin;
     c.opened_ms = EventLoop::NowMs();
     loop_->Watch(fd, EPOLLIN, [this, fd](uint32_t events) { OnEvents(fd, events); });
   }
@@ -232,8 +262,8 @@ void LockServer::HandleHello(int fd, const wire::Request& req) {
   }
   if (req.host) {
     if (c.origin == Origin::kGateway) {
-      Refused("host session '" + req.name + "' through the gateway");
-      SendErr(fd, req.id, "refused", "host sessions are only allowed on the host's TCP listener");
+      Refused("host session '" + req.name + "' from a node");
+      SendErr(fd, req.id, "refused", "host sessions are only allowed from the host");
       c.closing = true;
       return;
     }

@@ -5,6 +5,9 @@
 //     switchd's gateway (node sessions only),
 //   - the control socket (JSON lines, lockserver/PROTOCOL.md): status,
 //     the fencer, and the supervisor's registry of boot ids.
+// Inside a lock node the first and the last are TCP listeners on any address
+// instead (--listen, --control-listen): there the host is whoever comes
+// from --host-peer, and every other peer is a node (listen_address.h).
 // Every peer gets a bounded output buffer; one that stops reading is cut off.
 #pragma once
 
@@ -16,6 +19,7 @@
 
 #include "common/event_loop.h"
 #include "common/fd.h"
+#include "lockserver/listen_address.h"
 #include "lockserver/lock_protocol.h"
 #include "lockserver/lock_service.h"
 
@@ -27,6 +31,9 @@ struct ServerOptions {
   std::string port_file;       // written with the chosen TCP port
   std::string gateway_socket;  // unix stream socket for switchd's gateway
   std::string control;         // unix socket, JSON lines
+  std::string listen;          // "IP:PORT" for host and node sessions, by peer address
+  std::string control_listen;  // "IP:PORT" for the control protocol, host peer only
+  std::string host_peer;       // the IPv4 address the host's connections come from
   uint64_t hello_wait_ms = 3000;     // how long a node HELLO waits for the registry
   size_t max_output = 1 << 20;       // bytes queued to one peer before it is cut off
 };
@@ -38,7 +45,6 @@ class LockServer {
   Status Start();
 
  private:
-  enum class Origin { kTcp, kGateway, kControl };
   struct Conn {
     UniqueFd fd;
     Origin origin = Origin::kTcp;
@@ -57,8 +63,8 @@ class LockServer {
     std::string boot;
   };
 
-  Status ListenTcp();
-  void Accept(int listen_fd, Origin origin);
+  Status ListenInet(const std::string& address, Listener listener, UniqueFd* fd);
+  void Accept(int listen_fd, Listener listener);
   void OnEvents(int fd, uint32_t events);
   void ReadInput(int fd);
   void ProcessLines(int fd);
@@ -84,7 +90,8 @@ class LockServer {
   EventLoop* loop_;
   ServerOptions options_;
   LockService service_;
-  UniqueFd tcp_, gateway_, control_;
+  UniqueFd tcp_, gateway_, control_, listen_, control_listen_;
+  in_addr host_peer_{};
   std::map<int, Conn> conns_;
   std::map<SessionId, int> session_fd_;
   std::map<uint64_t, Fence> fences_;  // asked, not yet answered

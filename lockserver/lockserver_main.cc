@@ -13,6 +13,7 @@
 #include "common/event_loop.h"
 #include "common/log.h"
 #include "common/termination.h"
+#include "lockserver/listen_address.h"
 #include "lockserver/lock_server.h"
 
 namespace po = boost::program_options;
@@ -30,6 +31,10 @@ int main(int argc, char** argv) {
       ("port-file", po::value(&o.port_file), "write the TCP port chosen here")
       ("gateway-socket", po::value(&o.gateway_socket), "unix socket for switchd's gateway (node sessions only)")
       ("control", po::value(&o.control), "control socket (JSON lines)")
+      ("listen", po::value(&o.listen),
+       "in a lock node: IP:PORT for sessions (host sessions from --host-peer only)")
+      ("control-listen", po::value(&o.control_listen), "in a lock node: IP:PORT for control, from --host-peer only")
+      ("host-peer", po::value(&o.host_peer), "IPv4 address the host connects from (the gateway, SUBNET.254)")
       ("heartbeat-ms", po::value(&o.service.heartbeat_ms), "client heartbeat period (200)")
       ("expiry-missed", po::value(&expiry_missed), "missed heartbeats before a session expires (5)")
       ("max-sessions", po::value(&max_sessions), "sessions at most (1024)")
@@ -49,11 +54,22 @@ int main(int argc, char** argv) {
     return 2;
   }
   if (vm.count("help")) {
-    std::cout << "usage: lockserver --tcp 127.0.0.1:PORT [--gateway-socket PATH] [--control PATH]\n" << options;
+    std::cout << "usage: lockserver --tcp 127.0.0.1:PORT [--gateway-socket PATH] [--control PATH]\n"
+                 "       lockserver --listen IP:PORT [--control-listen IP:PORT] --host-peer IP\n"
+              << options;
     return 0;
   }
-  if (o.tcp.empty() && o.gateway_socket.empty()) {
-    std::fprintf(stderr, "lockserver: give --tcp 127.0.0.1:PORT and/or --gateway-socket PATH\n");
+  if (o.tcp.empty() && o.gateway_socket.empty() && o.listen.empty()) {
+    std::fprintf(stderr, "lockserver: give --tcp 127.0.0.1:PORT and/or --gateway-socket PATH, or --listen IP:PORT\n");
+    return 2;
+  }
+  in_addr host_peer;
+  if ((!o.listen.empty() || !o.control_listen.empty()) && o.host_peer.empty()) {
+    std::fprintf(stderr, "lockserver: --listen and --control-listen need --host-peer IP (the host's address)\n");
+    return 2;
+  }
+  if (!o.host_peer.empty() && !lock::ParseIpv4(o.host_peer, &host_peer).ok()) {
+    std::fprintf(stderr, "lockserver: --host-peer wants an IPv4 address, not '%s'\n", o.host_peer.c_str());
     return 2;
   }
   if (o.service.heartbeat_ms < 10 || o.service.heartbeat_ms > 60000 || expiry_missed < 2 || expiry_missed > 100 ||
