@@ -533,11 +533,25 @@ void LockClient::Run() {
   }
 }
 
-std::string DefaultServerAddress(const std::string& flag) {
+std::string DefaultServerAddress(const std::string& flag, const std::string& cmdline_path) {
   if (!flag.empty()) return flag;
   const char* env = std::getenv("SSI_LOCK_SERVER");
   if (env && *env) return env;
-  return "10.77.0.254:7400";
+  std::ifstream file(cmdline_path);
+  std::string cmdline;
+  std::getline(file, cmdline);
+  return GuestServerAddress(cmdline);
+}
+
+std::string GuestServerAddress(const std::string& cmdline) {
+  std::istringstream words(cmdline);
+  std::string word, lock, subnet = "10.77.0";
+  // The last of a repeated parameter wins, as in the kernel's own parsing.
+  while (words >> word) {
+    if (word.rfind("ssi.lock=", 0) == 0 && word.size() > 9) lock = word.substr(9);
+    if (word.rfind("ssi.subnet=", 0) == 0 && word.size() > 11) subnet = word.substr(11);
+  }
+  return lock.empty() ? subnet + ".254:7400" : lock;
 }
 
 std::string ClusterPortFile(const std::string& cluster) {

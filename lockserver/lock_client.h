@@ -159,9 +159,13 @@ class LockClient {
   std::set<int> members_;  // as of the last MEMBERS/MEMBER line
 };
 
-// Where ssi-lock finds the server: the flag, else $SSI_LOCK_SERVER, else
-// the gateway address every guest reaches the host's lock server at.
-std::string DefaultServerAddress(const std::string& flag);
+// Where ssi-lock and ssi-agent find the server: the flag, else
+// $SSI_LOCK_SERVER, else GuestServerAddress of the kernel command line.
+std::string DefaultServerAddress(const std::string& flag, const std::string& cmdline_path = "/proc/cmdline");
+// The lock server a guest reaches, from its kernel command line: ssi.lock=
+// IP:PORT when a lock node serves the cluster, else the host's lock server
+// behind the switch's gateway, .254:7400 of ssi.subnet= (default 10.77.0).
+std::string GuestServerAddress(const std::string& cmdline);
 // On the host, a cluster's lock server listens on a loopback port that ssid
 // writes to RUN/lock/port (RUN as ARCHITECTURE.md defines it).
 std::string ClusterPortFile(const std::string& cluster);

@@ -387,5 +387,20 @@ TEST_CASE("guest identity comes from the kernel command line and the agent's fil
   CHECK(DefaultServerAddress("") == "unix:/x");
   CHECK(DefaultServerAddress("1.2.3.4:5") == "1.2.3.4:5");
   unsetenv("SSI_LOCK_SERVER");
-  CHECK(DefaultServerAddress("") == "10.77.0.254:7400");
+  CHECK(DefaultServerAddress("", "/nonexistent") == "10.77.0.254:7400");
+}
+
+TEST_CASE("a guest finds a lock node through ssi.lock=, else the gateway of its subnet") {
+  CHECK(GuestServerAddress("") == "10.77.0.254:7400");
+  CHECK(GuestServerAddress("console=tty0 ssi.node=3\n") == "10.77.0.254:7400");
+  CHECK(GuestServerAddress("ssi.subnet=10.9.8 ssi.node=3\n") == "10.9.8.254:7400");
+  CHECK(GuestServerAddress("ssi.subnet=10.9.8 ssi.lock=10.9.8.253:7400 quiet\n") == "10.9.8.253:7400");
+  CHECK(GuestServerAddress("ssi.lock=1.2.3.4:5 ssi.lock=10.77.0.253:7400") == "10.77.0.253:7400");
+  CHECK(GuestServerAddress("ssi.lock= ssi.locks=x xssi.lock=y") == "10.77.0.254:7400");
+  char tmpl[] = "/tmp/lock-cmdline-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::ofstream(dir + "/cmdline") << "mem=64M ssi.subnet=10.77.0 ssi.lock=10.77.0.253:7400 ssi.node=2\n";
+  CHECK(DefaultServerAddress("", dir + "/cmdline") == "10.77.0.253:7400");
+  CHECK(DefaultServerAddress("127.0.0.1:9", dir + "/cmdline") == "127.0.0.1:9");
+  ::system(("rm -rf " + dir).c_str());
 }

@@ -36,22 +36,6 @@ void Say(const std::string& line) {
   std::fflush(stdout);
 }
 
-// The lock server behind the switch's gateway, .254 of the node's subnet
-// (ssi.subnet= on the kernel command line, as rcS reads it).
-std::string GatewayAddress() {
-  std::string cmdline;
-  char buf[4096];
-  int fd = ::open("/proc/cmdline", O_RDONLY | O_CLOEXEC);
-  ssize_t n = fd >= 0 ? ::read(fd, buf, sizeof buf) : -1;
-  if (fd >= 0) ::close(fd);
-  if (n > 0) cmdline.assign(buf, static_cast<size_t>(n));
-  size_t at = cmdline.find("ssi.subnet=");
-  if (at == std::string::npos) return DefaultServerAddress("");
-  at += 11;
-  std::string subnet = cmdline.substr(at, cmdline.find_first_of(" \n", at) - at);
-  return subnet + ".254:7400";
-}
-
 // A guest takes the host's wall clock when it boots, but a boot under load
 // leaves guests tens of ms apart (the early boot clock runs on late ticks),
 // and lock histories compare the records of different nodes. The lock
@@ -130,7 +114,8 @@ void StartMembership() {
   int node = 0;
   std::string boot;
   if (!ReadGuestIdentity("/proc/cmdline", "/run/ssi/boot_id", &node, &boot).ok()) return;
-  std::string address = GatewayAddress();
+  // The host's lock server through the gateway, or a lock node's (ssi.lock=).
+  std::string address = DefaultServerAddress("");
   std::thread([node, boot, address] {
     for (;;) {
       Serve(address, node, boot);

@@ -157,9 +157,10 @@ int Usage() {
                "                [-w MS|--timeout MS] [-n] [--history FILE] NAME [--] CMD [ARGS...]\n"
                "       ssi-lock [--server ADDR | --cluster NAME] [--host] status\n"
                "MODE is NL CR CW PR PW EX (default EX). The server: --server, else $SSI_LOCK_SERVER, else\n"
-               "10.77.0.254:7400 in a node and cluster NAME's (default: default) on the host. CMD sees\n"
-               "SSI_LOCK_TOKEN, the grant's fencing token. --history appends each acquire and release\n"
-               "for the mutex checker (ssi-test's check lock-history).\n");
+               "in a node ssi.lock= of the kernel command line or SUBNET.254:7400, and on the host\n"
+               "cluster NAME's (default: default). CMD sees SSI_LOCK_TOKEN, the grant's fencing token.\n"
+               "--history appends each acquire and release for the mutex checker (ssi-test's check\n"
+               "lock-history).\n");
   return 2;
 }
 
