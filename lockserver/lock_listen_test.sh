@@ -4,8 +4,11 @@
 # the control protocol; any other peer gets node sessions only, and its
 # control connections are closed at once. Both run on 127.0.0.1 here: the
 # host peer is 127.0.0.1, or 127.0.0.2 to make 127.0.0.1 a node.
+# With --guest it tests the static lockserver-guest of the lock node's initramfs.
 set -u
 BIN=${SSI_BIN:-$(dirname "$0")/../build/bin}
+SERVER_BIN=$BIN/lockserver
+[ "${1:-}" = --guest ] && SERVER_BIN=$BIN/lockserver-guest
 D=$(mktemp -d /tmp/lock-listen.XXXXXX)
 BOOT=0123456789abcdef0123456789abcdef
 SERVER=
@@ -22,7 +25,7 @@ check() {  # check NAME COMMAND...
 }
 start() {  # start HOST_PEER: a lockserver on free ports of 127.0.0.1; sets P and Q
   : >"$D/server.log"
-  "$BIN/lockserver" --listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --host-peer "$1" --hello-wait-ms 200 \
+  "$SERVER_BIN" --listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --host-peer "$1" --hello-wait-ms 200 \
     --log "$D/server.log" &
   SERVER=$!
   P='' Q=''
@@ -49,15 +52,15 @@ ask() {  # ask PORT LINE...: sends the lines, prints the first reply ("" when cl
   printf '%s\n' "$reply"
 }
 
-out=$("$BIN/lockserver" --listen 127.0.0.1:0 2>&1); rc=$?
+out=$("$SERVER_BIN" --listen 127.0.0.1:0 2>&1); rc=$?
 check "--listen without --host-peer is a usage error" test $rc -eq 2
 check "and says what to give" grep -q -- "need --host-peer IP" <<<"$out"
-out=$("$BIN/lockserver" --tcp 127.0.0.1:0 --control-listen 127.0.0.1:0 2>&1); rc=$?
+out=$("$SERVER_BIN" --tcp 127.0.0.1:0 --control-listen 127.0.0.1:0 2>&1); rc=$?
 check "so is --control-listen without it" test $rc -eq 2
-out=$("$BIN/lockserver" --listen 127.0.0.1:0 --host-peer 10.77.0 2>&1); rc=$?
+out=$("$SERVER_BIN" --listen 127.0.0.1:0 --host-peer 10.77.0 2>&1); rc=$?
 check "a --host-peer that is no IPv4 address is a usage error" test $rc -eq 2
 check "with the reason" grep -q "host-peer wants an IPv4 address, not '10.77.0'" <<<"$out"
-out=$("$BIN/lockserver" --listen localhost:7400 --host-peer 127.0.0.1 2>&1); rc=$?
+out=$("$SERVER_BIN" --listen localhost:7400 --host-peer 127.0.0.1 2>&1); rc=$?
 check "a bad --listen address is refused" test $rc -eq 1
 check "with the reason" grep -q -- "--listen wants IPV4:PORT, not 'localhost:7400'" <<<"$out"
 
