@@ -76,6 +76,18 @@ out=$(ask "$P" "SSIL/1 HELLO id=1 node=3 boot=$BOOT name=t" "BYE id=2")
 check "node sessions work from the host peer too" grep -q "^SSIL/1 WELCOME id=1 " <<<"$out"
 out=$(ask "$Q" '{"v":1,"cmd":"status"}')
 check "control status answers" grep -q '"refused":0' <<<"$out"
+# The host's clock, an hour ahead here: PONG reports it.
+host_ns=$(( ($(date +%s) + 3600) * 1000000000 ))
+out=$(ask "$Q" '{"v":1,"cmd":"clock","host_ns":'$host_ns'}')
+check "control clock takes the host's time" grep -q '"offset_ns":3[56][0-9]\{11\}' <<<"$out"
+exec 3<>"/dev/tcp/127.0.0.1/$P"
+printf '%s\n' "SSIL/1 HELLO id=1 host name=t" "PING id=2" >&3
+pong=0
+for _ in 1 2; do read -r -t 5 line <&3 && [[ $line =~ ^PONG\ id=2\ time=([0-9]+) ]] && pong=${BASH_REMATCH[1]}; done
+exec 3<&-
+check "and PONG reports it" test "$pong" -ge "$host_ns"
+out=$(ask "$Q" '{"v":1,"cmd":"clock","host_ns":-5}')
+check "a bad clock is refused" grep -q 'clock needs \\"host_ns\\"' <<<"$out"
 stop; check "SIGTERM exits cleanly" test $? -eq 0
 
 start 127.0.0.2

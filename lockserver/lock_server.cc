@@ -16,13 +16,14 @@
 #include "common/unix_socket.h"
 
 namespace ssiuml::lock {
-namespace {
 
 uint64_t WallClockNs() {
   struct timespec ts;
   ::clock_gettime(CLOCK_REALTIME, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
+
+namespace {
 
 constexpr uint64_t kTickMs = 20;
 constexpr uint64_t kFenceRetryMs = 1000;
@@ -343,7 +344,7 @@ void LockServer::HandleRequest(int fd, const wire::Request& req) {
   switch (req.verb) {
     case wire::Verb::kPing:
       // The wall clock lets guests set theirs (LockClient::ClockOffset).
-      Send(fd, "PONG id=" + id + " time=" + std::to_string(WallClockNs()));
+      Send(fd, "PONG id=" + id + " time=" + std::to_string(WallClockNs() + static_cast<uint64_t>(clock_offset_ns_)));
       return;
     case wire::Verb::kLock:
       s = service_.Lock(session, lr, now, &out);

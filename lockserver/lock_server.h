@@ -25,6 +25,9 @@
 
 namespace ssiuml::lock {
 
+// CLOCK_REALTIME in ns since the epoch.
+uint64_t WallClockNs();
+
 struct ServerOptions {
   ServiceOptions service;
   std::string tcp;             // "127.0.0.1:PORT", port 0 = ephemeral
@@ -91,6 +94,7 @@ class LockServer {
   ServerOptions options_;
   LockService service_;
   UniqueFd tcp_, gateway_, control_, listen_, control_listen_;
+  int64_t clock_offset_ns_ = 0;  // the host's clock minus ours (control "clock")
   in_addr host_peer_{};
   std::map<int, Conn> conns_;
   std::map<SessionId, int> session_fd_;

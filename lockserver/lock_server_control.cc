@@ -75,6 +75,15 @@ nlohmann::json LockServer::ExecuteControl(int fd, const nlohmann::json& req) {
         !wire::HexDecode(req["boot"].get<std::string>(), bytes, sizeof bytes))
       return fail("boot needs \"node\" (1-65535) and \"boot\" (32 hex digits)");
     service_.SetBoot(node, wire::HexEncode(bytes, sizeof bytes), now, &out);
+  } else if (cmd == "clock") {
+    // In a lock node the guest's clock is off the host's (by 100 ms and
+    // more after a loaded boot); guests take their time from PONG, so it
+    // reports the host's time that ssid sends here, a loopback hop late.
+    if (!req.contains("host_ns") || !req["host_ns"].is_number_unsigned())
+      return fail("clock needs \"host_ns\" (the host's wall clock, ns since the epoch)");
+    clock_offset_ns_ = static_cast<int64_t>(req["host_ns"].get<uint64_t>() - WallClockNs());
+    ok["offset_ns"] = clock_offset_ns_;
+    return ok;
   } else if (cmd == "gone") {
     if (!node_of(&node)) return fail("gone needs \"node\" (1-65535)");
     service_.Gone(node, now, &out);
