@@ -1,6 +1,8 @@
 #include "common/unix_socket.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -51,6 +53,42 @@ Status ConnectUnix(const std::string& path, UniqueFd* fd) {
   } while (r != 0 && errno == EINTR);
   if (r != 0) return Status::FromErrno("connect " + path, errno);
   *fd = std::move(sock);
+  return Status::OK();
+}
+
+Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd) {
+  static const std::string kLoopback = "127.0.0.1:";
+  if (endpoint.rfind(kLoopback, 0) != 0) return ConnectUnix(endpoint, fd);
+  int port = 0;
+  std::string digits = endpoint.substr(kLoopback.size());
+  for (char c : digits) port = c >= '0' && c <= '9' && port < 65536 ? port * 10 + (c - '0') : 65536;
+  if (digits.empty() || port < 1 || port > 65535) return Status::InvalidArgument("bad endpoint " + endpoint);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return Status::FromErrno("socket", errno);
+  int r;
+  do {
+    r = ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) return Status::FromErrno("connect " + endpoint, errno);
+  *fd = std::move(sock);
+  return Status::OK();
+}
+
+Status FreeLoopbackPort(int* port) {
+  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return Status::FromErrno("socket", errno);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (::bind(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      ::getsockname(sock.get(), reinterpret_cast<sockaddr*>(&addr), &len) != 0)
+    return Status::FromErrno("bind 127.0.0.1:0", errno);
+  *port = ntohs(addr.sin_port);
   return Status::OK();
 }
 

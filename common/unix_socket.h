@@ -15,6 +15,12 @@ namespace ssiuml {
 Status ListenUnix(const std::string& path, UniqueFd* fd);
 // Connects a blocking SOCK_STREAM socket to path.
 Status ConnectUnix(const std::string& path, UniqueFd* fd);
+// Connects to a control endpoint: a unix socket path, or 127.0.0.1:PORT
+// (a lock node's control, forwarded by switchd's gateway).
+Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd);
+// Binds 127.0.0.1:0 and returns the port the kernel chose, for a listener
+// another process opens next.
+Status FreeLoopbackPort(int* port);
 // True when path fits in sockaddr_un::sun_path with its NUL.
 bool FitsSunPath(const std::string& path);
 Status SetNonBlocking(int fd);

@@ -16,7 +16,7 @@ constexpr int kReplyTimeoutMs = 30000;
 Status DaemonRequest(const std::string& daemon, const std::string& control, const nlohmann::json& request,
                      nlohmann::json* reply) {
   UniqueFd fd;
-  Status s = ConnectUnix(control, &fd);
+  Status s = ConnectEndpoint(control, &fd);
   if (!s.ok()) return Status::IOError(daemon + " is not answering (" + s.message() + ")");
   nlohmann::json req = request;
   req["v"] = 1;

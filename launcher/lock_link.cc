@@ -16,7 +16,7 @@ LockLink::~LockLink() {
 }
 
 Status LockLink::Connect() {
-  Status s = ConnectUnix(control_, &fd_);
+  Status s = ConnectEndpoint(control_, &fd_);
   if (s.ok()) s = SetNonBlocking(fd_.get());
   if (!s.ok()) return Status::IOError("lock server is not answering (" + s.message() + ")");
   loop_->Watch(fd_.get(), EPOLLIN, [this](uint32_t events) { OnEvents(events); });

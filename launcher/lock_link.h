@@ -30,11 +30,13 @@ class LockLink {
 
   // Connects and registers as the fencer.
   Status Connect();
+  // Queues a control request whose reply only matters if it is an error
+  // (logged).
+  void Send(const nlohmann::json& message);
 
  private:
   void OnEvents(uint32_t events);
   void HandleLine(const std::string& line);
-  void Send(const nlohmann::json& message);
   void Flush();
   void Close();
 
