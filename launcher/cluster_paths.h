@@ -9,6 +9,10 @@
 
 namespace ssiuml {
 
+// The lock node (INITRD_MEMEXP) runs as node 255, which no cluster node can
+// be: its MAC ends in ff, so switchd's cuts keep it with the gateway.
+constexpr int kLockNode = 255;
+
 struct ClusterPaths {
   std::string name;
   std::string run;    // $XDG_RUNTIME_DIR/ssiuml/<name> or ~/.ssiuml/run/<name>
@@ -33,7 +37,7 @@ struct ClusterPaths {
   std::string Events() const { return state + "/events.jsonl"; }
   std::string SupervisorLog() const { return LogDir() + "/ssid.log"; }
   std::string ConsoleLog(int node) const {
-    return LogDir() + "/node" + std::to_string(node) + ".console";
+    return LogDir() + (node == kLockNode ? std::string("/lock-node") : "/node" + std::to_string(node)) + ".console";
   }
   std::string Overlay(int node) const {
     return DiskDir() + "/node" + std::to_string(node) + ".cow";

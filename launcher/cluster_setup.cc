@@ -11,6 +11,20 @@ namespace ssiuml {
 
 std::string DefaultRootImage() { return ExecutableDir() + "/../share/ssiuml/root.img"; }
 std::string DefaultInitrd() { return ExecutableDir() + "/../share/ssiuml/initrd.gz"; }
+std::string DefaultLockInitrd() { return ExecutableDir() + "/../share/ssiuml/lock-initrd.gz"; }
+
+Status UseLockNode(ClusterSetup* setup) {
+  if (setup->lock_initrd.empty()) setup->lock_initrd = DefaultLockInitrd();
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(setup->lock_initrd, ec))
+    return Status::NotFound("the lock node needs its initramfs at " + setup->lock_initrd +
+                            ": run `make`, or set INITRD_MEMEXP in " + setup->config_path);
+  // switchd's gateway forwards the lock node's ports to the host.
+  if (!setup->config.cidev.empty())
+    return Status::InvalidArgument("a lock node needs the cluster's own switch; remove CIDEV or INITRD_MEMEXP from " +
+                                   setup->config_path);
+  return Status::OK();
+}
 
 Status ResolveRoot(const std::string& root, ClusterSetup* setup) {
   setup->root.clear();
@@ -52,6 +66,11 @@ Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
       return Status::NotFound(std::string(key) + " " + file + " does not exist; fix or remove it in " +
                               setup->config_path);
   setup->initrd = c.initrd;
+  if (!c.initrd_memexp.empty()) {
+    setup->lock_initrd = c.initrd_memexp;
+    s = UseLockNode(setup);
+    if (!s.ok()) return s;
+  }
   if (c.disk == DiskKind::kPlx) {
     if (setup->initrd.empty()) setup->initrd = DefaultInitrd();
     if (!std::filesystem::is_regular_file(setup->initrd, ec))

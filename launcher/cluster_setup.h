@@ -19,6 +19,9 @@ struct ClusterSetup {
   std::string root;
   std::string root_snapshot;
   std::string initrd;  // INITRD, or for DISK=plx the built initramfs
+  // The lock node's initramfs (INITRD_MEMEXP, or the built one for
+  // --lock-node); empty: the lock server runs on the host.
+  std::string lock_initrd;
 };
 
 // Loads the config file ($SSIUML_CONF or ~/.ssiuml/ssiuml.conf) and resolves it.
@@ -26,8 +29,11 @@ Status LoadClusterSetup(Env* env, ClusterSetup* setup);
 // Sets setup's root or root_snapshot from root: an image file, VDI@SNAP, or
 // empty for the built default (ROOT, or ssi-start --root over it).
 Status ResolveRoot(const std::string& root, ClusterSetup* setup);
+// Runs the lock server in a lock node: INITRD_MEMEXP's, or the built one.
+Status UseLockNode(ClusterSetup* setup);
 // Where the build or install put the default root image and initramfs.
 std::string DefaultRootImage();
 std::string DefaultInitrd();
+std::string DefaultLockInitrd();
 
 }  // namespace ssiuml

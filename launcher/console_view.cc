@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <iterator>
 
+#include "launcher/cluster_paths.h"
 #include "launcher/format.h"
 
 namespace ssiuml {
@@ -125,6 +126,15 @@ void Dashboard::SetStatus(const nlohmann::json& status) {
     row.cpu_pct = n.value("cpu_pct", -1.0);
     row.mem_kib = n.value("mem_kib", uint64_t{0});
     row.note = n.value("cause", "");
+    rows_.push_back(row);
+  }
+  // The lock node has a console but is no cluster node: it comes last.
+  if (auto lock = status.find("lock_node"); lock != status.end() && lock->is_object()) {
+    Row row;
+    row.node = kLockNode;
+    row.state = lock->value("state", "");
+    row.member = "-";
+    row.note = lock->value("cause", "");
     rows_.push_back(row);
   }
   if (FindRow(selected_) == nullptr) selected_ = rows_.empty() ? 0 : rows_.front().node;
@@ -425,7 +435,8 @@ void Dashboard::RenderNodeList(Frame& f, int top, int rows, int width) const {
     bool live = row.state != "crashed" && row.state != "exited";
     std::string cpu = live && row.cpu_pct >= 0 ? std::to_string(static_cast<int>(row.cpu_pct + 0.5)) : "-";
     char line[128];
-    std::snprintf(line, sizeof line, " %-4d %-8s %-6s %7s %5s %6s", row.node, row.state.c_str(), row.member.c_str(),
+    std::string label = row.node == kLockNode ? "lock" : std::to_string(row.node);
+    std::snprintf(line, sizeof line, " %-4s %-8s %-6s %7s %5s %6s", label.c_str(), row.state.c_str(), row.member.c_str(),
                   live ? FormatUptime(row.uptime_s).c_str() : "-", cpu.c_str(),
                   live && row.mem_kib ? FormatMemory(row.mem_kib).c_str() : "-");
     Put(f, r, 0, Widen(line), width);
@@ -442,7 +453,8 @@ void Dashboard::RenderNodeList(Frame& f, int top, int rows, int width) const {
 void Dashboard::RenderConsole(Frame& f, int node, int top, int left, int rows, int width,
                               bool focused) const {
   const Row* row = FindRow(node);
-  std::string title = " node " + std::to_string(node) + (row ? ": " + row->state : "") + " ";
+  std::string title = (node == kLockNode ? std::string(" lock node") : " node " + std::to_string(node)) +
+                      (row ? ": " + row->state : "") + " ";
   if (focused && scroll_ > 0) title += "[scrolled back " + std::to_string(scroll_) + " lines] ";
   std::wstring rule(static_cast<size_t>(width), L'\u2500');
   Put(f, top, left, rule, width);

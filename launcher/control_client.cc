@@ -21,7 +21,8 @@
 namespace ssiuml {
 namespace {
 
-constexpr int kSupervisorStartMs = 15000;
+// ssid is up once it listens; with a lock node, that waits for its boot.
+constexpr int kSupervisorStartMs = 90000;
 
 // The last error ssid pid logged: a failed start logs its shutdown after it.
 std::string LastError(const std::string& path, pid_t pid) {
@@ -177,7 +178,7 @@ Status StopCluster(const ClusterPaths& paths) {
   return Status::OK();
 }
 
-Status EnsureSupervisor(const ClusterPaths& paths, bool verbose, const std::string& root) {
+Status EnsureSupervisor(const ClusterPaths& paths, bool verbose, const std::string& root, bool lock_node) {
   bool cleaned = false;
   if (SupervisorRunning(paths, &cleaned)) {
     // Wait out an ssid that holds the lock but is still starting.
@@ -196,6 +197,7 @@ Status EnsureSupervisor(const ClusterPaths& paths, bool verbose, const std::stri
   spec.argv = {ExecutableDir() + "/ssid", "--cluster", paths.name};
   if (verbose) spec.argv.push_back("-v");
   if (!root.empty()) spec.argv.insert(spec.argv.end(), {"--root", root});
+  if (lock_node) spec.argv.push_back("--lock-node");
   for (char** e = environ; *e != nullptr; ++e) spec.env.emplace_back(*e);
   spec.stdout_fd = log.get();
   pid_t pid = -1;
@@ -212,7 +214,7 @@ Status EnsureSupervisor(const ClusterPaths& paths, bool verbose, const std::stri
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  return Status::TimedOut("ssid did not start within 15 s; see " + paths.SupervisorLog());
+  return Status::TimedOut("ssid did not start within " + std::to_string(kSupervisorStartMs / 1000) + " s; see " + paths.SupervisorLog());
 }
 
 }  // namespace ssiuml

@@ -44,6 +44,7 @@ Status StopCluster(const ClusterPaths& paths);
 
 // Starts ssid for the cluster unless one runs, and waits until it answers.
 // A root (image or VDI@SNAP) replaces the config's ROOT for that ssid.
-Status EnsureSupervisor(const ClusterPaths& paths, bool verbose, const std::string& root = "");
+Status EnsureSupervisor(const ClusterPaths& paths, bool verbose, const std::string& root = "",
+                        bool lock_node = false);
 
 }  // namespace ssiuml

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "common/mgmt_frame.h"
+#include "launcher/cluster_paths.h"
 
 namespace ssiuml {
 namespace {
@@ -55,7 +56,13 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
   }
   if (!known) return Status::InvalidArgument("unknown command " + cmd->dump());
 
+  // Consoles also include the lock node's.
+  bool console = request->cmd == Command::kAttach || request->cmd == Command::kFollow || request->cmd == Command::kInput;
   auto check_node = [&](const nlohmann::json& n, int* out) {
+    if (console && n.is_number_integer() && n.get<int64_t>() == kLockNode) {
+      *out = kLockNode;
+      return Status::OK();
+    }
     if (!n.is_number_integer() || n.get<int64_t>() < 1 || n.get<int64_t>() > max_nodes)
       return Status::InvalidArgument("node " + n.dump() + " is out of range (1-" +
                                      std::to_string(max_nodes) + ")");

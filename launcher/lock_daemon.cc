@@ -1,6 +1,7 @@
 #include "launcher/lock_daemon.h"
 
 #include <spdlog/spdlog.h>
+#include <time.h>
 
 #include "launcher/daemon_control.h"
 #include "launcher/spawner.h"
@@ -10,12 +11,12 @@ namespace ssiuml {
 namespace {
 
 constexpr uint64_t kMemberPollMs = 250;
+constexpr uint64_t kHostClockEveryMs = 5000;
 
 }  // namespace
 
 Status LockDaemon::Start(int heartbeat_ms, int expiry_missed, LockLink::FenceHandler fence,
                          MemberCallback on_change) {
-  on_change_ = std::move(on_change);
   Status s = env_->CreateDirs(paths_->LockDir(), 0700);
   if (s.ok())
     s = daemon_.Start(env_, *paths_,
@@ -24,18 +25,41 @@ Status LockDaemon::Start(int heartbeat_ms, int expiry_missed, LockLink::FenceHan
                        paths_->LockControl(), "--heartbeat-ms", std::to_string(heartbeat_ms), "--expiry-missed",
                        std::to_string(expiry_missed), "--exit-on-stdin-eof"},
                       paths_->LogDir() + "/lockserver.log", paths_->LockControl());
-  if (!s.ok()) return s;
+  if (s.ok()) s = Attach(paths_->LockControl(), std::move(fence), std::move(on_change));
+  if (s.ok()) spdlog::info("lockserver pid {}, nodes reach it at gateway port 7400", daemon_.pid());
+  return s;
+}
+
+Status LockDaemon::Attach(const std::string& endpoint, LockLink::FenceHandler fence, MemberCallback on_change,
+                          bool send_host_clock) {
+  control_ = endpoint;
+  on_change_ = std::move(on_change);
   auto record = [this, fence = std::move(fence)](int node, const std::string& boot, std::function<void()> done) {
     fenced_ms_[node] = EventLoop::NowMs();
     fence(node, boot, std::move(done));
   };
-  link_ = std::make_unique<LockLink>(loop_, paths_->LockControl(), std::move(record), [this] {
+  link_ = std::make_unique<LockLink>(loop_, control_, std::move(record), [this] {
     if (!stopping_) spdlog::error("lost the lock server's control link; expired nodes can no longer be fenced");
   });
-  s = link_->Connect();
+  Status s = link_->Connect();
   if (s.ok()) PollMembers();
-  if (s.ok()) spdlog::info("lockserver pid {}, nodes reach it at gateway port 7400", daemon_.pid());
+  if (s.ok() && send_host_clock) SendHostClock();
   return s;
+}
+
+void LockDaemon::SendHostClock() {
+  timespec ts;
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  uint64_t now_ns = static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
+  if (link_) link_->Send({{"cmd", "clock"}, {"host_ns", now_ns}});
+  clock_timer_ = loop_->After(kHostClockEveryMs, [this] { SendHostClock(); });
+}
+
+void LockDaemon::Detach() {
+  loop_->Cancel(poll_timer_);
+  loop_->Cancel(clock_timer_);
+  link_.reset();
+  control_.clear();
 }
 
 void LockDaemon::PollMembers() {
@@ -60,20 +84,19 @@ void LockDaemon::PollMembers() {
 
 bool LockDaemon::Exited(pid_t pid) {
   if (!daemon_.Exited(env_, *paths_, pid)) return false;
-  loop_->Cancel(poll_timer_);
-  link_.reset();
+  Detach();
   return true;
 }
 
 void LockDaemon::NodeBooted(int node, const std::string& boot_id) {
-  if (!daemon_.running()) return;
-  Status s = DaemonRequest("lockserver", paths_->LockControl(), {{"cmd", "boot"}, {"node", node}, {"boot", boot_id}});
+  if (!running()) return;
+  Status s = DaemonRequest("lockserver", control_, {{"cmd", "boot"}, {"node", node}, {"boot", boot_id}});
   if (!s.ok()) spdlog::warn("node {}: cannot register its boot id: {}", node, s.message());
 }
 
 Status LockDaemon::Report(nlohmann::json* status) {
-  if (!daemon_.running()) return Status::NotFound("no lock server is running");
-  return DaemonRequest("lockserver", paths_->LockControl(), {{"cmd", "status"}}, status);
+  if (!running()) return Status::NotFound("no lock server is running");
+  return DaemonRequest("lockserver", control_, {{"cmd", "status"}}, status);
 }
 
 std::map<int, std::string> LockDaemon::Members() {

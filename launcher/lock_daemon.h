@@ -1,5 +1,5 @@
-// The cluster's lock server as ssid sees it: the daemon it starts, the
-// fencing link, each node's boot id passed on so only the node itself can
+// The cluster's lock server as ssid sees it: the daemon it starts on the host
+// (or the control endpoint of one in a lock node), the fencing link, each node's boot id passed on so only the node itself can
 // open sessions as that node, and the membership view for ssi-status.
 #pragma once
 
@@ -28,13 +28,22 @@ class LockDaemon {
   // changes, seen by polling it (ssid records it as an event).
   using MemberCallback = std::function<void(int node, bool joined, const std::string& cause)>;
   Status Start(int heartbeat_ms, int expiry_missed, LockLink::FenceHandler fence, MemberCallback on_change);
+  // Uses a lock server ssid did not start here: the lock node's, whose
+  // control ssid reaches at endpoint (see ConnectEndpoint).
+  // A lock node's server also gets the host's clock, now and every few
+  // seconds (send_host_clock), for the guests that set theirs from it.
+  Status Attach(const std::string& endpoint, LockLink::FenceHandler fence, MemberCallback on_change,
+                bool send_host_clock = false);
+  // The lock node died: its lock server is gone with it.
+  void Detach();
   void Stop(uint64_t grace_ms) {
     stopping_ = true;
     loop_->Cancel(poll_timer_);
+    loop_->Cancel(clock_timer_);
     daemon_.Stop(loop_, grace_ms);
   }
   bool Exited(pid_t pid);
-  bool running() const { return daemon_.running(); }
+  bool running() const { return !control_.empty(); }
   bool stopping() const { return stopping_; }
   // The node's agent answered with this boot id.
   void NodeBooted(int node, const std::string& boot_id);
@@ -50,13 +59,16 @@ class LockDaemon {
   const ClusterPaths* paths_;
   EventLog* events_;
   DaemonProcess daemon_{"lockserver"};
+  std::string control_;  // where the running lock server takes control requests
   void PollMembers();
+  void SendHostClock();
 
   std::unique_ptr<LockLink> link_;
   MemberCallback on_change_;
   std::map<int, std::string> members_;  // as last polled
   std::map<int, uint64_t> fenced_ms_;     // when the lock server last asked to fence a node
   uint64_t poll_timer_ = 0;
+  uint64_t clock_timer_ = 0;
   bool stopping_ = false;
 };
 

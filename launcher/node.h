@@ -59,6 +59,10 @@ class Node {
   void ConsoleInput(std::string_view data) {
     if (console_) console_->Write(data);
   }
+  // Collects console output now, for a caller that holds up the loop.
+  void DrainConsole() {
+    if (console_) console_->Drain();
+  }
   // mconsole stop/go: the whole guest freezes, as in a long GC pause.
   Status Pause();
   Status Resume();

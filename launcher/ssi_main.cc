@@ -41,6 +41,10 @@ void PrintNodeProgress(const Context& ctx, const nlohmann::json& m, bool* failed
 void PrintStatusTable(const nlohmann::json& s) {
   std::printf("cluster %s: ssid %d, %s disks, switch %s\n", s.value("cluster", "").c_str(),
               s.value("ssid_pid", 0), s.value("disk", "").c_str(), s.value("switch", "").c_str());
+  if (auto lock = s.find("lock_node"); lock != s.end() && lock->is_object())
+    std::printf("lock node: %s at %s, pid %d, console %s%s\n", lock->value("state", "").c_str(),
+                lock->value("ip", "").c_str(), lock->value("pid", 0), lock->value("console", "").c_str(),
+                lock->contains("cause") ? (" (" + lock->value("cause", "") + ")").c_str() : "");
   // STATE is ssid's view of the processes, MEMBER the cluster's (the lock
   // server's): after a power cut they differ until the session expires.
   std::printf("%-5s %-9s %-9s %-8s %-8s %-8s %-14s %s\n", "NODE", "STATE", "MEMBER", "PID", "UPTIME", "MEM",
@@ -72,7 +76,7 @@ int RunAdd(const Context& ctx, const ClusterSetup& setup, const std::vector<int>
   } else if (!setup.root_snapshot.empty()) {
     s = CheckRootSnapshot(ctx.paths, setup.root_snapshot);
   }
-  if (s.ok()) s = EnsureSupervisor(ctx.paths, ctx.verbose, root);
+  if (s.ok()) s = EnsureSupervisor(ctx.paths, ctx.verbose, root, !setup.lock_initrd.empty());
   if (!s.ok()) return Error(ctx, s.message());
   Request request;
   request.cmd = Command::kAdd;
@@ -105,20 +109,23 @@ bool AnyNodeLive(const Context& ctx) {
 }
 
 int CmdStart(const Context& ctx, const std::vector<std::string>& args) {
-  const char* usage = "ssi-start [--cluster NAME] [--root VDI@SNAP|IMAGE] [--timeout SECONDS] [--fresh] [N]";
+  const char* usage =
+      "ssi-start [--cluster NAME] [--root VDI@SNAP|IMAGE] [--lock-node] [--timeout SECONDS] [--fresh] [N]";
   po::options_description options("ssi-start options");
   int timeout_s = 120;
-  bool fresh = false;
+  bool fresh = false, lock_node = false;
   std::string root;
   options.add_options()("timeout", po::value(&timeout_s), "seconds to wait for the nodes (120)")(
       "fresh", po::bool_switch(&fresh), "discard the nodes' disk changes first")(
-      "root", po::value(&root), "boot from this snapshot (rootfs-tools import) or image instead of ROOT");
+      "root", po::value(&root), "boot from this snapshot (rootfs-tools import) or image instead of ROOT")(
+      "lock-node", po::bool_switch(&lock_node), "run the lock server in a UML lock node (as INITRD_MEMEXP)");
   po::variables_map vm;
   std::vector<std::string> positional;
   if (!ParseArgs(ctx, args, options, usage, &vm, &positional)) return kExitUsage;
   ClusterSetup setup;
   Status s = LoadClusterSetup(Env::Default(), &setup);
   if (s.ok() && !root.empty()) s = ResolveRoot(root, &setup);
+  if (s.ok() && lock_node) s = UseLockNode(&setup);
   if (!s.ok()) return Error(ctx, s.message(), kExitUsage);
   int count = setup.config.nodes;
   if (positional.size() > 1) return Error(ctx, std::string("too many arguments (usage: ") + usage + ")", kExitUsage);

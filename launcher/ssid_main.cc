@@ -50,10 +50,11 @@ void ClearRun(Env* env, const ClusterPaths& paths) {
 int main(int argc, char** argv) {
   std::string cluster = "default";
   std::string root;
-  bool verbose = false;
+  bool verbose = false, lock_node = false;
   po::options_description options("ssid options");
   options.add_options()("cluster", po::value(&cluster), "cluster name")(
       "root", po::value(&root), "root image or VDI@SNAP instead of ROOT")(
+      "lock-node", po::bool_switch(&lock_node), "run the lock server in a lock node (as INITRD_MEMEXP)")(
       "verbose,v", po::bool_switch(&verbose), "debug logging")("help,h", "this help");
   po::variables_map vm;
   try {
@@ -64,7 +65,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   }
   if (vm.count("help")) {
-    std::cout << "usage: ssid [--cluster NAME] [--root IMAGE|VDI@SNAP] [-v]\n(started by ssi-start; not run by hand)\n"
+    std::cout << "usage: ssid [--cluster NAME] [--root IMAGE|VDI@SNAP] [--lock-node] [-v]\n(started by ssi-start; not run by hand)\n"
               << options;
     return 0;
   }
@@ -95,9 +96,8 @@ int main(int argc, char** argv) {
   ClusterSetup setup;
   s = LoadClusterSetup(env, &setup);
   if (s.ok() && !root.empty()) s = ResolveRoot(root, &setup);
+  if (s.ok() && lock_node) s = UseLockNode(&setup);
   if (!s.ok()) return Fail(s.message(), kExitUsage);
-  if (!setup.config.initrd_memexp.empty())
-    spdlog::warn("INITRD_MEMEXP is set, but this build runs no lock-server node yet; ignored");
 
   // Orphaned UML helpers re-parent to us, so we reap them and can tell when
   // a node's process group is really gone.

@@ -12,6 +12,7 @@
 
 #include "common/mgmt_frame.h"
 #include "launcher/daemon_control.h"
+#include "launcher/lock_node.h"
 #include "launcher/mconsole.h"
 #include "launcher/plx_store.h"
 #include "launcher/spawner.h"
@@ -26,6 +27,8 @@ constexpr uint64_t kSyncTimeoutMs = 3000;
 constexpr uint64_t kHaltGraceMs = 4000;
 constexpr uint64_t kTermGraceMs = 3000;
 constexpr uint64_t kDaemonGraceMs = 2000;
+// A lock node boots in 2-5 s; a loaded machine can take several times that.
+constexpr uint64_t kLockNodeBootMs = 60000;
 
 std::string Seconds(uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
 
@@ -65,9 +68,12 @@ Supervisor::Supervisor(EventLoop* loop, Env* env, ClusterPaths paths, ClusterSet
 Supervisor::~Supervisor() = default;
 
 Status Supervisor::Start() {
-  // The switch's gateway forwards to the lock server's socket.
-  Status s = StartLockServer();
+  // The switch's gateway forwards to a host lock server's socket, and to a
+  // lock node, which boots on the switch.
+  bool lock_node = !setup_.lock_initrd.empty();
+  Status s = lock_node ? Status::OK() : StartLockServer();
   if (s.ok()) s = StartSwitch();
+  if (s.ok() && lock_node) s = StartLockServer();
   if (s.ok()) s = StartDiskServer();
   if (s.ok()) s = server_.Listen(paths_.SupervisorSocket());
   if (!s.ok()) return s;
@@ -93,16 +99,46 @@ Status Supervisor::StartSwitch() {
 }
 
 Status Supervisor::StartLockServer() {
-  return locks_.Start(setup_.config.heartbeat_ms, setup_.config.expiry_missed,
-                      [this](int number, const std::string& boot,
-                             std::function<void()> done) { Fence(number, boot, std::move(done)); },
-                      [this](int number, bool joined, const std::string& cause) {
-                        if (joined) {
-                          events_.Append("member_joined", {{"node", number}});
-                        } else {
-                          events_.Append("member_left", {{"node", number}, {"cause", cause}});
-                        }
-                      });
+  auto fence = [this](int number, const std::string& boot, std::function<void()> done) {
+    Fence(number, boot, std::move(done));
+  };
+  auto on_change = [this](int number, bool joined, const std::string& cause) {
+    if (joined) {
+      events_.Append("member_joined", {{"node", number}});
+    } else {
+      events_.Append("member_left", {{"node", number}, {"cause", cause}});
+    }
+  };
+  if (setup_.lock_initrd.empty())
+    return locks_.Start(setup_.config.heartbeat_ms, setup_.config.expiry_missed, fence, on_change);
+  lock_node_ = std::make_unique<LockNode>(
+      loop_, env_, &paths_, &events_,
+      Node::Callbacks{nullptr, [this](Node&) { OnLockNodeGone(); },
+                      [this](Node& n, std::string_view data) { OnConsole(n, data); }});
+  NodeLaunch launch{kLockNode, setup_.kernel, "", switch_vnl_, "", setup_.lock_initrd, ""};
+  std::string control;
+  Status s = lock_node_->Start(launch, setup_.config, kLockNodeBootMs, &control);
+  if (s.ok()) s = locks_.Attach(control, fence, on_change, /*send_host_clock=*/true);
+  return s;
+}
+
+void Supervisor::OnLockNodeGone() {
+  locks_.Detach();
+  if (stopping_) return;
+  const std::string& cause = lock_node_->node().exit_cause();
+  spdlog::error("the lock node exited ({}); the nodes have lost locks and membership{}", cause,
+                plxd_.running() ? ", and plxd the ownership of their disks (they fail from now on)" : "");
+  events_.Append("lock_node_exited", {{"cause", cause}});
+}
+
+Node* Supervisor::ConsoleNode(int number) {
+  if (number == kLockNode) return lock_node_ ? &lock_node_->node() : nullptr;
+  auto it = nodes_.find(number);
+  return it == nodes_.end() ? nullptr : it->second.get();
+}
+
+bool Supervisor::LockNodeLive() const {
+  return lock_node_ && lock_node_->node().pid() > 0 && lock_node_->node().state() != NodeState::kExited;
 }
 
 // As GFS does after a partition: a node the lock server gave up on is shot
@@ -229,7 +265,13 @@ bool Supervisor::NodeLive(int number) const {
 }
 
 Status Supervisor::StartNode(int number, bool fresh, const std::string& from) {
-  NodeLaunch launch{number, setup_.kernel, setup_.root, switch_vnl_, "", setup_.initrd};
+  NodeLaunch launch{number, setup_.kernel, setup_.root, switch_vnl_, "", setup_.initrd, ""};
+  if (lock_node_) {
+    if (number == kLockNodeHost)
+      return Status::InvalidArgument("node " + std::to_string(number) + "'s address " + setup_.config.subnet + "." +
+                                     std::to_string(number) + " is the lock node's; choose another number");
+    launch.lock_server = LockNode::Address(setup_.config);
+  }
   const std::string overlay = paths_.Overlay(number);
   if (setup_.config.disk == DiskKind::kPlx) {
     Status s = ServeNodeDisk(number, fresh, from, &launch.disk_socket);
@@ -545,7 +587,23 @@ nlohmann::json Supervisor::StatusReport() {
           {"root", setup_.root_snapshot.empty() ? setup_.root : setup_.root_snapshot},
           {"disk", setup_.config.disk == DiskKind::kPlx ? "plx" : "ubd"},
           {"switch", switch_vnl_},
+          {"lock_node", LockNodeReport()},
           {"nodes", nodes}};
+}
+
+// null when the lock server runs on the host.
+nlohmann::json Supervisor::LockNodeReport() {
+  if (!lock_node_) return nullptr;
+  Node& node = lock_node_->node();
+  nlohmann::json report = {{"state", NodeStateName(node.state())},
+                           {"ip", setup_.config.subnet + "." + std::to_string(kLockNodeHost)},
+                           {"console", paths_.ConsoleLog(kLockNode)}};
+  if (node.state() == NodeState::kExited) {
+    report["cause"] = node.exit_cause();
+  } else {
+    report["pid"] = node.pid();
+  }
+  return report;
 }
 
 void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
@@ -567,7 +625,8 @@ void Supervisor::Stop(std::shared_ptr<ControlConnection> reply) {
     if (NodeLive(number)) live.insert(number);
   StopNodes();
   WhenGone(live, [this, reply] {
-    switch_.Stop(loop_, kDaemonGraceMs);
+    // A lock node's traffic to plxd crosses the switch: it stays for plxd's last flushes.
+    if (!lock_node_) switch_.Stop(loop_, kDaemonGraceMs);
     plxd_.Stop(loop_, kDaemonGraceMs);
     FinishStop(reply, EventLoop::NowMs() + kDaemonGraceMs * 2);
   });
@@ -577,8 +636,15 @@ void Supervisor::FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t d
   // The daemons leave at EOF on their stdin, or are killed after a grace.
   // The lock server goes after plxd: plxd's last flushes need its VDIs' ownership.
   bool late = EventLoop::NowMs() >= deadline_ms;
-  if ((!plxd_.running() || late) && locks_.running() && !locks_.stopping()) locks_.Stop(kDaemonGraceMs);
-  if ((switch_.running() || plxd_.running() || locks_.running()) && !late) {
+  if ((!plxd_.running() || late) && !locks_.stopping()) {
+    locks_.Stop(kDaemonGraceMs);
+    if (LockNodeLive()) {
+      lock_node_->node().ExpectExit("stopped by ssi-stop");
+      lock_node_->node().Signal(SIGKILL);  // it holds no disk and no state worth a sync
+    }
+    if (lock_node_) switch_.Stop(loop_, kDaemonGraceMs);
+  }
+  if ((switch_.running() || plxd_.running() || locks_.running() || LockNodeLive()) && !late) {
     loop_->After(20, [this, reply, deadline_ms] { FinishStop(reply, deadline_ms); });
     return;
   }
@@ -755,7 +821,7 @@ void Supervisor::HandleSessionLine(const std::shared_ptr<Session>& session, cons
       Follow(*session, request.nodes);
       break;
     case Command::kInput:
-      if (auto it = nodes_.find(request.node); it != nodes_.end()) it->second->ConsoleInput(request.data);
+      if (Node* node = ConsoleNode(request.node)) node->ConsoleInput(request.data);
       break;
     case Command::kStatus: {
       nlohmann::json msg = StatusReport();
@@ -776,8 +842,7 @@ void Supervisor::Follow(Session& session, const std::vector<int>& nodes) {
   std::set<int> wanted(nodes.begin(), nodes.end());
   for (int number : wanted) {
     if (session.follow.count(number) != 0) continue;
-    auto it = nodes_.find(number);
-    if (it != nodes_.end()) SendConsole(*session.conn, number, it->second->console_history());
+    if (Node* node = ConsoleNode(number)) SendConsole(*session.conn, number, node->console_history());
   }
   session.follow = std::move(wanted);
 }
@@ -837,6 +902,10 @@ void Supervisor::Reap() {
         spdlog::error("plxd exited unexpectedly; the nodes have lost their disks (ssi-stop, then start again)");
         events_.Append("plxd_exited", {{"pid", pid}});
       }
+      continue;
+    }
+    if (LockNodeLive() && lock_node_->node().pid() == pid) {
+      lock_node_->node().OnMainExit(status);
       continue;
     }
     for (auto& [number, node] : nodes_) {

@@ -20,6 +20,7 @@
 #include "launcher/daemon_process.h"
 #include "launcher/event_log.h"
 #include "launcher/lock_daemon.h"
+#include "launcher/lock_node.h"
 #include "launcher/node.h"
 #include "launcher/node_figures.h"
 #include "launcher/node_stats.h"
@@ -65,7 +66,13 @@ class Supervisor {
   void Net(const Request& request, std::shared_ptr<ControlConnection> conn);
   void DiskFault(const Request& request, std::shared_ptr<ControlConnection> conn);
   Status StartSwitch();
+  // On the host, or in a lock node (INITRD_MEMEXP) once the switch runs.
   Status StartLockServer();
+  void OnLockNodeGone();
+  bool LockNodeLive() const;
+  nlohmann::json LockNodeReport();
+  // The node whose console number names (kLockNode: the lock node's), or null.
+  Node* ConsoleNode(int number);
   // The lock server expired the session of node's incarnation boot: make
   // sure none of that incarnation runs.
   void Fence(int number, const std::string& boot, std::function<void()> done);
@@ -91,6 +98,7 @@ class Supervisor {
   DaemonProcess switch_{"switch"};
   DaemonProcess plxd_{"plxd"};
   LockDaemon locks_{loop_, env_, &paths_, &events_};
+  std::unique_ptr<LockNode> lock_node_;  // the lock server's UML, when INITRD_MEMEXP is used
   std::string base_snapshot_;  // DISK=plx: what new nodes are cloned from
   bool disk_lost_ = false;     // plxd died under the nodes
   bool stopping_ = false;

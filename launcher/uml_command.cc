@@ -19,7 +19,8 @@ std::vector<std::string> UmlArgv(const NodeLaunch& launch, const Config& config,
       launch.kernel,
       "umid=" + paths.Umid(launch.node),
       "uml_dir=" + paths.UmlDir(),
-      "mem=" + std::to_string(config.mem_mib) + "M",
+      // A lock table needs little: the lock node takes no part in MEM.
+      "mem=" + std::to_string(launch.node == kLockNode ? 64 : config.mem_mib) + "M",
       "eth0=vde," + launch.switch_vnl + "," + NodeMac(launch.node),
       // Every console and serial line is off except the two ssid holds.
       "con=null",
@@ -27,9 +28,16 @@ std::vector<std::string> UmlArgv(const NodeLaunch& launch, const Config& config,
       "con0=" + console + "," + console,
       "ssl1=" + mgmt + "," + mgmt,
       "ssi.cluster=" + paths.name,
-      "ssi.node=" + n,
       "ssi.subnet=" + config.subnet,
   };
+  if (launch.node == kLockNode) {
+    argv.insert(argv.end(), {"ssi.lockd.heartbeat_ms=" + std::to_string(config.heartbeat_ms),
+                             "ssi.lockd.expiry_missed=" + std::to_string(config.expiry_missed),
+                             "initrd=" + launch.initrd});
+    return argv;
+  }
+  argv.push_back("ssi.node=" + n);
+  if (!launch.lock_server.empty()) argv.push_back("ssi.lock=" + launch.lock_server);
   if (launch.disk_socket.empty()) {
     argv.insert(argv.end(), {"ubd0=" + paths.Overlay(launch.node) + "," + launch.root, "root=/dev/ubda", "rw"});
     if (!launch.initrd.empty()) argv.push_back("initrd=" + launch.initrd);
