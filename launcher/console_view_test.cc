@@ -209,3 +209,18 @@ TEST_CASE("help overlay and tiny terminals") {
   CHECK(Screen(d.Render(3, 20)).find(L"terminal too small") != std::wstring::npos);
   d.Render(0, 0);
 }
+
+TEST_CASE("a lock node's console is the last row, named lock") {
+  Dashboard d("demo");
+  auto status = StatusReply({{1, "running"}});
+  status["lock_node"] = {{"state", "running"}, {"ip", "10.77.0.253"}, {"pid", 42}};
+  d.SetStatus(status);
+  d.AddConsole(255, "ssiuml lock node: lock server at 10.77.0.253:7400\r\n");
+  CHECK(Shows(d, L" lock running"));
+  d.HandleKey(kDefaultPrefix);
+  d.HandleKey('n');
+  CHECK(d.selected() == 255);
+  CHECK(d.VisibleNodes() == std::vector<int>{255});
+  CHECK(Shows(d, L"lock node: running"));
+  CHECK(Shows(d, L"lock server at 10.77.0.253:7400"));
+}
