@@ -1,12 +1,19 @@
 // rootfs-tools: root images for the nodes. `import IMAGE` puts a disk image
-// into a cluster's plx store for ssi-start --root.
+// into a cluster's plx store for ssi-start --root; `mkroot` builds one.
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <boost/program_options.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <iostream>
 
 #include "common/log.h"
+#include "launcher/cli.h"
 #include "launcher/cluster_paths.h"
+#include "launcher/spawner.h"
 #include "rootfs-tools/image_import.h"
+#include "rootfs-tools/mkroot.h"
 
 namespace po = boost::program_options;
 using namespace ssiuml;
@@ -14,6 +21,7 @@ using namespace ssiuml;
 namespace {
 
 constexpr const char* kUsage = "rootfs-tools import [--cluster NAME] [--name VDI] [-v] IMAGE";
+constexpr const char* kMkrootUsage = "rootfs-tools mkroot [--debian [--packages A,B]] [-o IMAGE]";
 
 int Fail(const std::string& message, int code = 1) {
   std::fprintf(stderr, "rootfs-tools: %s\n", message.c_str());
@@ -60,16 +68,56 @@ int CmdImport(const std::vector<std::string>& args) {
   return 0;
 }
 
+// Runs the build's own script, its progress on stderr, so stdout carries
+// only the image path; the script's one-line errors are the command's.
+int CmdMkroot(const std::vector<std::string>& args) {
+  Context ctx{"rootfs-tools", {}, false};
+  MkrootRequest request;
+  po::options_description options("rootfs-tools mkroot options");
+  options.add_options()("debian", po::bool_switch(&request.debian), "a Debian 12 root (debootstrap; needs root)")(
+      "packages", po::value(&request.packages), "Debian packages to add, comma-separated (--debian)")(
+      "output,o", po::value(&request.output), "the image (default: share/ssiuml/debian-root.img or root.img)");
+  po::variables_map vm;
+  std::vector<std::string> positional;
+  if (!ParseArgs(ctx, args, options, kMkrootUsage, &vm, &positional)) return kExitUsage;
+  if (!positional.empty())
+    return Error(ctx, "unexpected '" + positional[0] + "' (usage: " + kMkrootUsage + ")", kExitUsage);
+  request.packages_given = vm.count("packages") > 0;
+  std::string image;
+  SpawnSpec spec;
+  Status s = MkrootCommand(request, ExecutableDir(), &spec.argv, &image);
+  if (!s.ok()) return Error(ctx, s.message(), kExitUsage);
+  // Checked here, not left to the script: as another user it would first
+  // fail on the build's cache, which root owns.
+  if (request.debian && ::geteuid() != 0)
+    return Error(ctx, "mkroot --debian needs root for debootstrap: run it as root (e.g. sudo)");
+  for (char** e = environ; *e != nullptr; ++e) spec.env.emplace_back(*e);
+  spec.stdout_fd = spec.stderr_fd = STDERR_FILENO;
+  spec.new_session = false;  // Ctrl-C reaches the script (and debootstrap) too
+  pid_t pid;
+  s = Spawn(spec, &pid);
+  if (!s.ok()) return Error(ctx, s.message());
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return kExitFailure;
+  std::printf("%s\n", image.c_str());
+  return kExitOk;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 1, argv + argc);
   if (!args.empty() && (args[0] == "-h" || args[0] == "--help")) {
-    std::printf("usage: %s\n", kUsage);
+    std::printf("usage: %s\n       %s\n", kUsage, kMkrootUsage);
     return 0;
   }
-  if (args.empty()) return Fail(std::string("usage: ") + kUsage, 2);
-  if (args[0] != "import") return Fail("unknown command '" + args[0] + "' (usage: " + kUsage + ")", 2);
+  const char* commands = " (commands: import, mkroot; rootfs-tools --help)";
+  if (args.empty()) return Fail(std::string("which command?") + commands, 2);
+  std::string command = args[0];
   args.erase(args.begin());
-  return CmdImport(args);
+  if (command == "import") return CmdImport(args);
+  if (command == "mkroot") return CmdMkroot(args);
+  return Fail("unknown command '" + command + "'" + commands, 2);
 }

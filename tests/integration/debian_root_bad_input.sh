@@ -37,3 +37,18 @@ one_line "not root" "debootstrap needs root: run as root" \
 one_line "a bad package name" "no package no-such-package-ssiuml in bookworm on .*: check --packages" \
   nice -n 10 "$mkroot" "${args[@]}" --packages no-such-package-ssiuml
 check "and nothing was built" test ! -e "$out"
+
+# rootfs-tools mkroot, which runs the script, refuses bad input in one line.
+one_line "mkroot: an unknown option" "^rootfs-tools: unrecognised option '--size' \(usage: rootfs-tools mkroot " \
+  rootfs-tools mkroot --debian --size 1G
+one_line "mkroot: an empty --packages" "--packages names no package: .* e.g. --packages etcd-server,etcd-client" \
+  rootfs-tools mkroot --debian --packages ''
+one_line "mkroot: an empty name in --packages" "bad package name '' in --packages 'etcd-server,,etcd-client'" \
+  rootfs-tools mkroot --debian --packages etcd-server,,etcd-client
+one_line "mkroot: a malformed name in --packages" "bad package name 'Etcd_Server' in --packages" \
+  rootfs-tools mkroot --debian --packages Etcd_Server
+one_line "mkroot: --packages without --debian" "--packages needs --debian" rootfs-tools mkroot --packages etcd-server
+one_line "mkroot: not root" "^rootfs-tools: mkroot --debian needs root for debootstrap: run it as root" \
+  setpriv --reuid=65534 --regid=65534 --clear-groups "$SSI_BIN/rootfs-tools" mkroot --debian -o "$TEST_HOME/user/debian.img"
+one_line "an unknown command" "^rootfs-tools: unknown command 'mkfs' \(commands: import, mkroot" rootfs-tools mkfs
+check "and still nothing was built" test ! -e "$TEST_HOME/user/debian.img"
