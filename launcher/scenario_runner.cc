@@ -110,7 +110,7 @@ Status Runner::StartCluster() {
   if (SupervisorRunning(paths_, &cleaned))
     return Status::Busy("cluster " + paths_.name + " is already running; ssi-test needs a cluster of "
                         "its own (--cluster NAME)");
-  Status s = EnsureSupervisor(paths_, false);
+  Status s = EnsureSupervisor(paths_, false, options_.root);
   if (!s.ok()) return s;
   Request add;
   add.cmd = Command::kAdd;

@@ -16,6 +16,7 @@ namespace ssiuml {
 struct RunOptions {
   bool keep = false;    // leave the cluster running afterwards
   bool record = false;  // write signatures instead of comparing them
+  std::string root;     // image or VDI@SNAP instead of the config's ROOT
 };
 
 struct CheckResult {

@@ -16,11 +16,13 @@ namespace po = boost::program_options;
 namespace ssiuml {
 
 int CmdTest(const Context& ctx, const std::vector<std::string>& args) {
-  const char* usage = "ssi-test [--cluster NAME] [--keep] [--record] [--seed N] SCENARIO...";
+  const char* usage = "ssi-test [--cluster NAME] [--root VDI@SNAP|IMAGE] [--keep] [--record] [--seed N] SCENARIO...";
   po::options_description options("ssi-test options");
   bool keep = false, record = false;
   uint64_t seed = 0;
-  options.add_options()("keep", po::bool_switch(&keep), "leave the cluster running afterwards")(
+  std::string root;
+  options.add_options()("root", po::value(&root), "boot from this image or snapshot instead of ROOT")(
+      "keep", po::bool_switch(&keep), "leave the cluster running afterwards")(
       "record", po::bool_switch(&record), "record signatures instead of comparing them")(
       "seed", po::value(&seed), "override the scenarios' seeds");
   po::variables_map vm;
@@ -29,6 +31,10 @@ int CmdTest(const Context& ctx, const std::vector<std::string>& args) {
   if (files.empty()) return Error(ctx, std::string("which scenario? (usage: ") + usage + ")", kExitUsage);
   ClusterSetup setup;
   Status s = LoadClusterSetup(Env::Default(), &setup);
+  if (s.ok() && !root.empty()) {
+    s = ResolveRoot(root, &setup);
+    root = setup.root_snapshot.empty() ? setup.root : setup.root_snapshot;  // absolute, for ssid
+  }
   if (!s.ok()) return Error(ctx, s.message(), kExitUsage);
 
   std::vector<Scenario> scenarios(files.size());
@@ -51,7 +57,7 @@ int CmdTest(const Context& ctx, const std::vector<std::string>& args) {
   int failed = 0;
   for (const auto& scenario : scenarios) {
     if (Interrupted()) break;
-    RunOptions run{keep, record};
+    RunOptions run{keep, record, root};
     RunReport report = RunScenario(scenario, paths, run, [] { return Interrupted(); },
                                    [&](const std::string& m) {
                                      if (ctx.verbose) std::fprintf(stderr, "%s\n", m.c_str());
