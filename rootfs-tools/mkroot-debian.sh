@@ -3,7 +3,8 @@
 # host's configured Debian mirror: minbase, the packages asked for, our static
 # guest binaries, the UML kernel's modules, and the busybox root's start-up
 # (busybox init from Debian's busybox-static runs rootfs/etc/init.d/rcS and
-# ssi-agent), so ssid boots it exactly like the default root.
+# ssi-agent), so ssid boots it exactly like the default root; the files under
+# debian/ go in last.
 #
 # Two caches under --cache: the debootstrapped tree, keyed by mirror and
 # packages (so new guest binaries cost seconds), and the image itself, keyed
@@ -91,8 +92,8 @@ packages_key=$(printf '%s' "$all_packages" | sha256sum | cut -c1-8)
 tree_key=$packages_key-$(printf '%s\n' "$tree_version" "$suite" "$mirror" | sha256sum | cut -c1-16)
 image_key=$(
   { printf '%s\n' "$tree_key" "$release"
-    cat "$0" "$here/debian/etc/inittab" "$here/rootfs/etc/init.d/rcS" "$guest_bin/ssi-agent" "$guest_bin/ssi-lock" \
-        "$modules/modules.dep"; } | sha256sum | cut -c1-16)
+    cat "$0" "$here/rootfs/etc/init.d/rcS" "$guest_bin/ssi-agent" "$guest_bin/ssi-lock" "$modules/modules.dep"
+    (cd "$here/debian" && find . -type f | sort | xargs sha256sum); } | sha256sum | cut -c1-16)
 # One build at a time per cache (make debian-root and a test may race).
 exec 9> "$cache/.lock"
 flock 9
@@ -141,7 +142,8 @@ install -m 0755 "$guest_bin/ssi-agent" "$guest_bin/ssi-lock" usr/sbin/
 mkdir -p usr/lib/modules etc/ssi
 cp -R "$modules" "usr/lib/modules/$release"
 install -m 0755 "$here/rootfs/etc/init.d/rcS" etc/ssi/rcS
-install -m 0644 "$here/debian/etc/inittab" etc/inittab
+# The overlay: busybox init's inittab, etcd-demo.
+cp -R --preserve=mode "$here/debian/." .
 ln -sf /bin/busybox usr/sbin/init
 
 # Room for what the nodes write into their copy-on-write disks: a quarter
