@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The Debian 12 root from rootfs-tools/mkroot-debian.sh, with etcd-server:
+# The Debian 12 root from rootfs-tools/mkroot-debian.sh, with etcd-server (and
+# etcd-client, as debian_etcd.sh builds it, so the two share one image):
 # built once and then reused from the build directory's cache, it boots nodes
 # exactly like the busybox root (ssid sees the agent, names, addresses), and
 # real Debian software runs in it, on plx disks (initramfs, switch_root) and
@@ -10,9 +11,9 @@ image=$build/share/ssiuml/debian-etcd.img
 C=deb$$
 use_cluster $C
 
-check "mkroot-debian builds or reuses a Debian root with etcd-server" \
+check "mkroot-debian builds or reuses a Debian root with etcd" \
   nice -n 10 "$(dirname "$0")/../../rootfs-tools/mkroot-debian.sh" -o "$image" \
-  --guest-bin "$build/guest-bin" --cache "$build/debian-cache" --packages etcd-server
+  --guest-bin "$build/guest-bin" --cache "$build/debian-cache" --packages etcd-server,etcd-client
 echo "ROOT=$image" >> "$SSIUML_CONF"
 
 check "ssi-start 2 from the Debian root" ssi-start --cluster $C 2
