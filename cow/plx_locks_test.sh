@@ -4,22 +4,9 @@
 # snapshots still read; closing frees it; a killed plxd's ownership ends
 # when its session expires; a hung plxd keeps its VDI on this host and,
 # resumed, finds it has lost the ownership and refuses to write.
-set -u
-BIN=${SSI_BIN:-$(dirname "$0")/../build/bin}
-D=$(mktemp -d /tmp/plx-locks.XXXXXX)
-SERVER= PLXD=
-fails=0
-cleanup() {
-  [ -n "$PLXD" ] && kill -CONT "$PLXD" 2>/dev/null && kill -KILL "$PLXD" 2>/dev/null
-  [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$D"
-}
-trap cleanup EXIT
-check() {  # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/../lockserver/test_lib.sh"
+PLXD=
+before_cleanup() { [ -n "$PLXD" ] && kill -CONT "$PLXD" 2>/dev/null && kill -KILL "$PLXD" 2>/dev/null; }
 control() {  # control JSON: one request to plxd, its reply on stdout
   echo "$1" | "$BIN/sockcat" "$D/plxd.ctl" 300 2>/dev/null  # it waits for an end plxd never sends
 }
@@ -89,4 +76,4 @@ PLXD=
 check "plxd exits cleanly" test $rc -eq 0
 check "and leaves no lock behind" lacks "holder name=plx:" "$(lock_status)"
 check "plx check finds the store sound" $PLX check >/dev/null
-[ $fails -eq 0 ] && echo PASS || { echo "FAIL: $fails checks"; exit 1; }
+finish

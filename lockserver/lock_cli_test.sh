@@ -1,21 +1,7 @@
 #!/usr/bin/env bash
 # The lockserver and ssi-lock command lines: flock-like runs, exit codes,
 # status, bad options, and a clean exit that removes the sockets.
-set -u
-BIN=${SSI_BIN:-$(dirname "$0")/../build/bin}
-D=$(mktemp -d /tmp/lock-cli.XXXXXX)
-SERVER=
-fails=0
-cleanup() {
-  [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$D"
-}
-trap cleanup EXIT
-check() {  # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
-}
+. "$(dirname "$0")/test_lib.sh"
 
 out=$("$BIN/lockserver" 2>&1); rc=$?
 check "lockserver without listeners is a usage error" test $rc -eq 2
@@ -93,4 +79,4 @@ SERVER=
 check "SIGTERM exits cleanly" test $rc -eq 0
 check "and removes the control socket" test ! -e "$D/ctl"
 check "and the gateway socket" test ! -e "$D/gw"
-[ $fails -eq 0 ] && echo PASS || { echo "FAIL: $fails checks"; exit 1; }
+finish

@@ -5,24 +5,10 @@
 # control connections are closed at once. Both run on 127.0.0.1 here: the
 # host peer is 127.0.0.1, or 127.0.0.2 to make 127.0.0.1 a node.
 # With --guest it tests the static lockserver-guest of the lock node's initramfs.
-set -u
-BIN=${SSI_BIN:-$(dirname "$0")/../build/bin}
+. "$(dirname "$0")/test_lib.sh"
 SERVER_BIN=$BIN/lockserver
 [ "${1:-}" = --guest ] && SERVER_BIN=$BIN/lockserver-guest
-D=$(mktemp -d /tmp/lock-listen.XXXXXX)
 BOOT=0123456789abcdef0123456789abcdef
-SERVER=
-fails=0
-cleanup() {
-  [ -n "$SERVER" ] && kill -TERM "$SERVER" 2>/dev/null
-  wait 2>/dev/null
-  rm -rf "$D"
-}
-trap cleanup EXIT
-check() {  # check NAME COMMAND...
-  local name=$1; shift
-  if "$@"; then echo "ok   $name"; else echo "FAIL $name"; fails=$((fails + 1)); fi
-}
 start() {  # start HOST_PEER: a lockserver on free ports of 127.0.0.1; sets P and Q
   : >"$D/server.log"
   "$SERVER_BIN" --listen 127.0.0.1:0 --control-listen 127.0.0.1:0 --host-peer "$1" --hello-wait-ms 200 \
@@ -103,4 +89,4 @@ check "and the refusal logged" grep -q "refused: control connection from 127.0.0
   "$D/server.log"
 check "the server keeps serving" kill -0 "$SERVER"
 stop; check "and exits cleanly" test $? -eq 0
-[ $fails -eq 0 ] && echo PASS || { echo "FAIL: $fails checks"; exit 1; }
+finish
