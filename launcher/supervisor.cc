@@ -88,12 +88,13 @@ Status Supervisor::StartSwitch() {
     return Status::OK();
   }
   switch_vnl_ = paths_.SwitchDir();
-  // Nodes that boot before the switch listens come up with a dead eth0.
+  // Nodes that boot before the switch listens come up with a dead eth0, and
+  // a lock node needs its forwards: switchd's control socket comes up last.
   Status s = switch_.Start(env_, paths_,
                            {ExecutableDir() + "/switchd", switch_vnl_, "--control", paths_.SwitchControl(),
                             "--gateway", "--gateway-forward", "7400=unix:" + paths_.LockGateway(),
                             "--exit-on-stdin-eof"},
-                           paths_.LogDir() + "/switch.log", switch_vnl_ + "/ctl");
+                           paths_.LogDir() + "/switch.log", paths_.SwitchControl());
   if (s.ok()) spdlog::info("switchd pid {} at {}", switch_.pid(), switch_vnl_);
   return s;
 }

@@ -33,7 +33,12 @@ check "ssi-rm 3" ssi-rm --cluster $C 3
 check "node 1 sees node 3 leave" wait_members 1 "1 2 " 5
 check "so does node 2" wait_members 2 "1 2 " 5
 check "node 1's console says so" grep -q "ssi: node 3 left the cluster" "$HOME/.ssiuml/clusters/$C/log/node1.console"
-check "ssid records it" grep -q '"event":"member_left"' "$HOME/.ssiuml/clusters/$C/events.jsonl"
+# ssid learns it by polling the lock server, a moment after the nodes do.
+left_event() {
+  for _ in $(seq 50); do grep -q '"event":"member_left"' "$HOME/.ssiuml/clusters/$C/events.jsonl" && return 0; sleep 0.1; done
+  return 1
+}
+check "ssid records it" left_event
 check "node 3 comes back" ssi-add --cluster $C 3
 check "and rejoins" wait_members 1 "1 2 3 " 10
 
