@@ -39,7 +39,7 @@ K=lk$$
 use_cluster $K
 check "ssi-start 1 --lock-node (without INITRD_MEMEXP)" env SSIUML_CONF=/dev/null ssi-start --cluster $K --lock-node 1
 pkill -9 -f "umid=$K-n255"
-for _ in $(seq 50); do grep -q lock_node_exited "$HOME/.ssiuml/clusters/$K/events.jsonl" && break; sleep 0.1; done
+for _ in $(seq 300); do grep -q lock_node_exited "$HOME/.ssiuml/clusters/$K/events.jsonl" && break; sleep 0.1; done
 check "its death is an event" grep -q '"event":"lock_node_exited"' "$HOME/.ssiuml/clusters/$K/events.jsonl"
 check "ssi-stop after it" ssi-stop --cluster $K
 
