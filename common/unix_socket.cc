@@ -23,6 +23,19 @@ Status MakeAddress(const std::string& path, sockaddr_un* addr) {
   return Status::OK();
 }
 
+// A blocking, close-on-exec stream socket connected to addr; name is for errors.
+Status ConnectStream(int family, const sockaddr* addr, socklen_t len, const std::string& name, UniqueFd* fd) {
+  UniqueFd sock(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) return Status::FromErrno("socket", errno);
+  int r;
+  do {
+    r = ::connect(sock.get(), addr, len);
+  } while (r != 0 && errno == EINTR);
+  if (r != 0) return Status::FromErrno("connect " + name, errno);
+  *fd = std::move(sock);
+  return Status::OK();
+}
+
 }  // namespace
 
 bool FitsSunPath(const std::string& path) { return path.size() < sizeof(sockaddr_un::sun_path); }
@@ -45,15 +58,7 @@ Status ConnectUnix(const std::string& path, UniqueFd* fd) {
   sockaddr_un addr;
   Status s = MakeAddress(path, &addr);
   if (!s.ok()) return s;
-  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return Status::FromErrno("socket", errno);
-  int r;
-  do {
-    r = ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  } while (r != 0 && errno == EINTR);
-  if (r != 0) return Status::FromErrno("connect " + path, errno);
-  *fd = std::move(sock);
-  return Status::OK();
+  return ConnectStream(AF_UNIX, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, path, fd);
 }
 
 Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd) {
@@ -67,15 +72,7 @@ Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  UniqueFd sock(::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return Status::FromErrno("socket", errno);
-  int r;
-  do {
-    r = ::connect(sock.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-  } while (r != 0 && errno == EINTR);
-  if (r != 0) return Status::FromErrno("connect " + endpoint, errno);
-  *fd = std::move(sock);
-  return Status::OK();
+  return ConnectStream(AF_INET, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, endpoint, fd);
 }
 
 Status FreeLoopbackPort(int* port) {
