@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <optional>
 #include <thread>
 
 #include "launcher/control_client.h"
@@ -304,14 +305,26 @@ bool Nemesis::SessionsSettled(uint64_t since_heal_ms, uint64_t* expiry_ms) {
 void Nemesis::AwaitSessions() {
   // Heartbeats lost in a partition or a pause come back after TCP's
   // retransmission backoff, which can outlast the lock server's expiry: a node
-  // may be fenced a second after the heal. So the heal waits until every
-  // running node's sessions have been heard from since, or were fenced.
-  auto healed = std::chrono::steady_clock::now();
+  // may be fenced a second after the heal, even after one late heartbeat got
+  // through. So the heal waits until every running node's sessions have been
+  // heard from since and stayed live for a whole expiry, or were fenced.
+  using Clock = std::chrono::steady_clock;
+  auto ms_since = [](Clock::time_point t) {
+    return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t).count());
+  };
+  auto healed = Clock::now();
+  std::optional<Clock::time_point> settled_at;
   uint64_t expiry_ms = 0;
   for (;;) {
-    uint64_t since = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - healed).count();
-    if (since > 0 && SessionsSettled(since, &expiry_ms)) return;
-    if (since > expiry_ms + kFenceGraceMs) {
+    uint64_t since = ms_since(healed);
+    if (since > 0 && SessionsSettled(since, &expiry_ms)) {
+      if (!settled_at) settled_at = Clock::now();
+      // Half an expiry more for the lock server's tick and ssid's kill.
+      if (ms_since(*settled_at) > expiry_ms * 3 / 2) return;
+    } else {
+      settled_at.reset();
+    }
+    if (since > 2 * expiry_ms + kFenceGraceMs) {
       log_("heal: some node has not been heard from since the heal; going on");
       return;
     }
