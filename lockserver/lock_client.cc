@@ -113,9 +113,9 @@ Status ConnectSocket(const std::string& address, int* out) {
 
 }  // namespace
 
-uint64_t LockClient::WallClockNs() {
+uint64_t LockClient::ClockNs(clockid_t clock) {
   struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
+  clock_gettime(clock, &ts);
   return static_cast<uint64_t>(ts.tv_sec) * 1000000000u + static_cast<uint64_t>(ts.tv_nsec);
 }
 
@@ -125,6 +125,11 @@ bool LockClient::ClockOffset(int min_samples, int64_t* offset_ns, uint64_t* roun
   *offset_ns = clock_offset_ns_;
   *round_trip_ns = clock_round_trip_ns_;
   return true;
+}
+
+void LockClient::RestartClockSamples() {
+  std::lock_guard<std::mutex> lock(mu_);
+  clock_samples_ = 0;
 }
 
 uint64_t LockClient::NowMs() {
@@ -443,12 +448,13 @@ void LockClient::HandleLine(const std::string& line) {
     if (ping != pings_.end()) {
       lease_until_ms_ =
           std::max(lease_until_ms_, ping->second.ms + heartbeat_ms_ * static_cast<uint64_t>(expiry_missed_ - 1));
-      uint64_t server_ns = FieldU64(m, "time"), now_ns = WallClockNs();
-      if (server_ns != 0 && now_ns >= ping->second.wall_ns) {
-        uint64_t round_trip = now_ns - ping->second.wall_ns;
+      uint64_t server_ns = FieldU64(m, "time"), now_ns = ClockNs(CLOCK_MONOTONIC);
+      if (server_ns != 0 && now_ns >= ping->second.ns) {
+        uint64_t round_trip = now_ns - ping->second.ns;
         if (clock_samples_++ == 0 || round_trip < clock_round_trip_ns_) {
           clock_round_trip_ns_ = round_trip;
-          clock_offset_ns_ = static_cast<int64_t>(server_ns - (ping->second.wall_ns + round_trip / 2));
+          // The server read its clock about half a round trip ago.
+          clock_offset_ns_ = static_cast<int64_t>(server_ns + round_trip / 2 - ClockNs(CLOCK_REALTIME));
         }
       }
       if (!lost_) held_until_ms_ = lease_until_ms_;
@@ -523,7 +529,7 @@ void LockClient::Run() {
           expired = true;
         } else if (next_ping && now >= next_ping) {
           ping_id = next_id_++;
-          pings_[ping_id] = {now, WallClockNs()};
+          pings_[ping_id] = {now, ClockNs(CLOCK_MONOTONIC)};
           next_ping = now + heartbeat_ms_;
         }
       }

@@ -103,6 +103,8 @@ class LockClient {
   // heartbeat with the shortest round trip (the error is within half of it);
   // false until min_samples heartbeats were answered.
   bool ClockOffset(int min_samples, int64_t* offset_ns, uint64_t* round_trip_ns) const;
+  // Forgets the samples so far: after our clock was set they measure nothing.
+  void RestartClockSamples();
 
  private:
   struct Reply {
@@ -123,10 +125,11 @@ class LockClient {
   void Lose(const std::string& why);
   Status WriteLine(const std::string& line);
   static uint64_t NowMs();
-  static uint64_t WallClockNs();
+  static uint64_t ClockNs(clockid_t clock);
   struct PingSent {
-    uint64_t ms;       // monotonic, for the lease
-    uint64_t wall_ns;  // for the clock offset
+    uint64_t ms;  // monotonic, for the lease
+    // Monotonic too: the round trip must not see our wall clock being set.
+    uint64_t ns;
   };
 
   int fd_;
@@ -175,5 +178,8 @@ Status AddressFromPortFile(const std::string& port_file, std::string* address);
 // wrote to boot_path. NotFound when cmdline has no ssi.node (not a guest).
 Status ReadGuestIdentity(const std::string& cmdline_path, const std::string& boot_path, int* node,
                          std::string* boot);
+// ssi-agent writes it once the guest's wall clock was measured against the
+// lock server's and set if it was off: its error bound in ns, one line.
+inline constexpr const char* kGuestClockFile = "/run/ssi/clock";
 
 }  // namespace ssiuml::lock

@@ -218,6 +218,11 @@ TEST_CASE("client: heartbeats measure the server's clock") {
   // One host, one clock: the offset is within the round trip.
   CHECK(std::llabs(offset) <= static_cast<int64_t>(round_trip) + 1000000);
   CHECK(round_trip < 1000000000u);
+  a->RestartClockSamples();
+  CHECK_FALSE(a->ClockOffset(3, &offset, &round_trip));
+  for (int i = 0; i < 100 && !a->ClockOffset(1, &offset, &round_trip); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  CHECK(a->ClockOffset(1, &offset, &round_trip));
 }
 
 TEST_CASE("node sessions: identity from the registry, membership events") {

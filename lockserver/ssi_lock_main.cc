@@ -143,6 +143,20 @@ class History {
   int fd_ = -1;
 };
 
+// A node's records compare with other nodes' only once ssi-agent has set
+// its clock from the lock server's: a guest booted under load can be
+// seconds behind until then.
+Status AwaitGuestClock() {
+  constexpr int kWaitMs = 30000, kStepMs = 100;
+  for (int waited = 0; ::access(kGuestClockFile, F_OK) != 0; waited += kStepMs) {
+    if (waited >= kWaitMs)
+      return Status::TimedOut(std::string("this node's clock was not set from the lock server's within 30 s (no ") +
+                                 kGuestClockFile + "), so its history would not compare; is ssi-agent running?");
+    ::usleep(kStepMs * 1000);
+  }
+  return Status::OK();
+}
+
 Status HostServerAddress(const std::string& cluster, std::string* address) {
   std::string path = ClusterPortFile(cluster);
   if (!AddressFromPortFile(path, address).ok())
@@ -291,7 +305,8 @@ int main(int argc, char** argv) {
                          : "n" + std::to_string(node) + "-" + boot.substr(0, 8) + "-" + std::to_string(::getpid());
   History history;
   if (!history_path.empty()) {
-    Status h = history.Open(history_path);
+    Status h = host ? Status::OK() : AwaitGuestClock();
+    if (h.ok()) h = history.Open(history_path);
     if (!h.ok()) {
       std::fprintf(stderr, "ssi-lock: %s\n", h.message().c_str());
       return 2;
