@@ -34,7 +34,11 @@ RANDOM=$seed
 failures=0
 fail() { echo "soak: FAIL: $*"; failures=$((failures + 1)); }
 
-ssi-start --cluster $C "$nodes" >/dev/null || { echo "soak: ssi-start failed"; exit 1; }
+if ! ssi-start --cluster $C "$nodes" >/dev/null; then
+  echo "soak: ssi-start failed; the consoles' last lines:"
+  tail -n 25 "$work/.ssiuml/clusters/$C/log/"node*.console
+  exit 1
+fi
 ssid=$(cat "$work/.ssiuml/run/$C/ssid.pid")
 daemon_pid() { pgrep -P "$ssid" -x "$1" | head -1; }
 declare -A pids=([ssid]=$ssid [switchd]=$(daemon_pid switchd) [lockserver]=$(daemon_pid lockserver) [plxd]=$(daemon_pid plxd))

@@ -84,6 +84,7 @@ Status Node::Start(const NodeLaunch& launch, const Config& config) {
   state_ = NodeState::kStarting;
   RecordProcessGroup(env_, *paths_, PgidFileName(number_), pid_);
   history_.clear();
+  came_up_ = false;
   console_ = std::make_unique<ConsoleLog>(
       loop_, std::move(console_master), std::move(log), [this](std::string_view data) {
         history_.append(data);
@@ -92,6 +93,7 @@ Status Node::Start(const NodeLaunch& launch, const Config& config) {
       });
   mgmt_ = std::make_unique<MgmtChannel>(loop_, std::move(mgmt_master), [this] {
     if (state_ == NodeState::kStarting) state_ = NodeState::kRunning;
+    came_up_ = true;
     spdlog::info("node {} is up ({:.1f} s)", number_, (EventLoop::NowMs() - started_ms_) / 1000.0);
     events_->Append("node_ready", {{"node", number_}, {"pid", pid_},
                                    {"boot_ms", EventLoop::NowMs() - started_ms_}});

@@ -52,6 +52,8 @@ class Node {
   NodeState state() const { return state_; }
   void set_state(NodeState state) { state_ = state; }
   const std::string& exit_cause() const { return exit_cause_; }
+  // Whether this boot's ssi-agent ever answered.
+  bool came_up() const { return came_up_; }
   uint64_t started_ms() const { return started_ms_; }
   MgmtChannel* mgmt() { return mgmt_.get(); }
   const std::string& console_history() const { return history_; }
@@ -88,6 +90,7 @@ class Node {
   std::string exit_cause_;
   std::string history_;
   bool paused_ = false;
+  bool came_up_ = false;
   std::unique_ptr<ConsoleLog> console_;
   std::unique_ptr<MgmtChannel> mgmt_;
 };

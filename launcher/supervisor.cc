@@ -411,6 +411,7 @@ void Supervisor::StartAdmitted(std::vector<BootQueue::Boot> boots) {
 }
 
 void Supervisor::OnNodeReady(Node& node) {
+  boot_retried_.erase(node.number());
   locks_.NodeBooted(node.number(), node.mgmt()->boot_id());
   boot_priority_.Running(node.pid());
   ReportBoot(node.number(), true, "");
@@ -418,13 +419,35 @@ void Supervisor::OnNodeReady(Node& node) {
 }
 
 void Supervisor::OnNodeGone(Node& node) {
+  const int number = node.number();
   if (setup_.config.disk == DiskKind::kPlx && plxd_.running())
-    DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "close"}, {"vdi", "node" + std::to_string(node.number())}});
+    DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "close"}, {"vdi", "node" + std::to_string(number)}});
+  // A kernel that panics before its agent answers is a boot gone wrong, not
+  // a crash: under load a guest's first forks can fail ("/init: can't fork",
+  // seen with 16 nodes booting on 2 cores). It gets one more boot, in its
+  // boot slot; the retry starts from the loop, as node is being torn down.
+  bool boot_panic = !stopping_ && !node.came_up() && node.exit_cause() == "kernel panic";
+  if (boot_panic && boot_retried_.insert(number).second) {
+    spdlog::warn("node {} panicked while booting; booting it once more", number);
+    events_.Append("node_boot_retry", {{"node", number}});
+    loop_->After(0, [this, number] { RetryBoot(number); });
+    CheckGoneWaiters();
+    return;
+  }
+  boot_retried_.erase(number);
   ReportBoot(node.number(), false,
              "node " + std::to_string(node.number()) + " exited while booting (" + node.exit_cause() + "); see " +
                  paths_.ConsoleLog(node.number()));
   CheckGoneWaiters();
   StartAdmitted(boot_queue_.Done(node.number()));
+}
+
+void Supervisor::RetryBoot(int number) {
+  Status s = stopping_ || NodeLive(number) ? Status::Busy("node " + std::to_string(number) + " was stopped or re-added")
+                                           : StartNode(number, /*fresh=*/false, "");
+  if (s.ok()) return;
+  ReportBoot(number, false, s.message());
+  StartAdmitted(boot_queue_.Done(number));
 }
 
 void Supervisor::WhenGone(std::set<int> numbers, std::function<void()> callback) {

@@ -83,6 +83,7 @@ class Supervisor {
   void FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms);
   void OnNodeReady(Node& node);
   void OnNodeGone(Node& node);
+  void RetryBoot(int number);
   // Runs callback once every node in numbers is gone.
   void WhenGone(std::set<int> numbers, std::function<void()> callback);
   void CheckGoneWaiters();
@@ -103,6 +104,7 @@ class Supervisor {
   bool disk_lost_ = false;     // plxd died under the nodes
   bool stopping_ = false;
   std::map<int, std::unique_ptr<Node>> nodes_;
+  std::set<int> boot_retried_;  // nodes whose kernel panicked in their last boot
   BootQueue boot_queue_;
   BootPriority boot_priority_{loop_, env_};
   std::vector<std::shared_ptr<AddWait>> add_waits_;

@@ -60,3 +60,17 @@ ssi-exec --cluster $C 2 -- 'head -c 300000 /dev/urandom > /dev/ttyS1; echo "EXIT
 expect_output "ssid still runs commands on that node" "^still here$" ssi-exec --cluster $C 2 -- echo still here
 expect_output "and on the others" "^2 +running" ssi-status --cluster $C
 check "ssi-stop" ssi-stop --cluster $C
+
+# A kernel that panics while booting (its init exits) is booted once more,
+# then reported with the console to read.
+printf '#!/bin/sh\nexit 1\n' > "$TEST_HOME/init"
+chmod +x "$TEST_HOME/init"
+(cd "$TEST_HOME" && echo init | cpio -o -H newc 2>/dev/null | gzip > "$TEST_HOME/panics.gz")
+P=pa$$
+use_cluster $P
+printf 'INITRD=%s\n' "$TEST_HOME/panics.gz" > "$TEST_HOME/panics.conf"
+expect_output "a boot that panics is reported with its console" \
+  "node 1 exited while booting \(kernel panic\); see .*node1.console" \
+  env SSIUML_CONF="$TEST_HOME/panics.conf" ssi-start --cluster $P 1
+check "after one more boot" test "$(grep -c '"event":"node_boot_retry"' "$HOME/.ssiuml/clusters/$P/events.jsonl")" -eq 1
+ssi-stop --cluster $P >/dev/null 2>&1
