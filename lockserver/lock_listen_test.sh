@@ -66,6 +66,9 @@ check "control status answers" grep -q '"refused":0' <<<"$out"
 host_ns=$(( ($(date +%s) + 3600) * 1000000000 ))
 out=$(ask "$Q" '{"v":1,"cmd":"clock","host_ns":'$host_ns'}')
 check "control clock takes the host's time" grep -q '"offset_ns":3[56][0-9]\{11\}' <<<"$out"
+offset=$(sed -n 's/.*"offset_ns":\([0-9]*\).*/\1/p' <<<"$out")
+out=$(ask "$Q" '{"v":1,"cmd":"clock","host_ns":'$((host_ns - 500000000))'}')
+check "a later sample that came 0.5 s late moves nothing" grep -q '"offset_ns":'"$offset"'[,}]' <<<"$out"
 exec 3<>"/dev/tcp/127.0.0.1/$P"
 printf '%s\n' "SSIL/1 HELLO id=1 host name=t" "PING id=2" >&3
 pong=0

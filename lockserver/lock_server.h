@@ -12,6 +12,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <set>
 #include <nlohmann/json.hpp>
@@ -95,6 +96,7 @@ class LockServer {
   LockService service_;
   UniqueFd tcp_, gateway_, control_, listen_, control_listen_;
   int64_t clock_offset_ns_ = 0;  // the host's clock minus ours (control "clock")
+  std::deque<int64_t> clock_samples_;  // the last minute's, for clock_offset_ns_
   in_addr host_peer_{};
   std::map<int, Conn> conns_;
   std::map<SessionId, int> session_fd_;

@@ -1,10 +1,17 @@
 // The control socket of LockServer: status, the fencer, the registry.
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "lockserver/lock_server.h"
 #include "lockserver/lock_status.h"
 
 namespace ssiuml::lock {
+namespace {
+
+constexpr size_t kClockSamples = 12;  // a minute of ssid's, one every 5 s
+
+}  // namespace
 
 void LockServer::SendFence(uint64_t id) {
   auto it = fences_.find(id);
@@ -79,9 +86,15 @@ nlohmann::json LockServer::ExecuteControl(int fd, const nlohmann::json& req) {
     // In a lock node the guest's clock is off the host's (by 100 ms and
     // more after a loaded boot); guests take their time from PONG, so it
     // reports the host's time that ssid sends here, a loopback hop late.
+    // Each sample is short by its hop's delay: the largest of the last
+    // minute's is the least delayed, and it does not jump with every hop
+    // (under load the hops differed by more than the nodes' clock skew
+    // allowance, and nodes set their clocks at different samples).
     if (!req.contains("host_ns") || !req["host_ns"].is_number_unsigned())
       return fail("clock needs \"host_ns\" (the host's wall clock, ns since the epoch)");
-    clock_offset_ns_ = static_cast<int64_t>(req["host_ns"].get<uint64_t>() - WallClockNs());
+    clock_samples_.push_back(static_cast<int64_t>(req["host_ns"].get<uint64_t>() - WallClockNs()));
+    if (clock_samples_.size() > kClockSamples) clock_samples_.pop_front();
+    clock_offset_ns_ = *std::max_element(clock_samples_.begin(), clock_samples_.end());
     ok["offset_ns"] = clock_offset_ns_;
     return ok;
   } else if (cmd == "gone") {
