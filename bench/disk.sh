@@ -26,6 +26,7 @@ done
 here=$(cd "$(dirname "$0")/.." && pwd)
 root=${SSI_ROOT_IMAGE:-$here/build/share/ssiuml/root.img}
 bin=${SSI_BIN:-$here/build/bin}
+. "$here/bench/stats.sh"
 work=$(mktemp -d /tmp/ssid.XXXXXX)
 cleanup() {
   pkill -9 -f "$work" 2>/dev/null || true
@@ -64,7 +65,6 @@ qsd_start() {  # NAME BLOCKDEV-ARGS...: serves a disk at $work/NAME.sock
 # Each back end serves a fresh 600 MiB disk; NAME's RESULT line comes back.
 bench_plxd() {
   # A clone of an empty base, as a node's disk is a clone of root.
-  rm -rf "$work/store.plx"
   "$bin/plx" mkfs "$work/store.plx" >/dev/null
   "$bin/plx" -s "$work/store.plx" vdi create base --size 600M >/dev/null
   "$bin/plx" -s "$work/store.plx" vdi snap base empty >/dev/null
@@ -77,7 +77,6 @@ bench_plxd() {
   rm -rf "$work/store.plx" "$work/plxd.ctl"
 }
 bench_ubd() {
-  rm -f "$work/data.cow"
   run_guest ubd /dev/ubdb ubd1="$work/data.cow,$work/base.img"
   rm -f "$work/data.cow"
 }
@@ -89,7 +88,6 @@ bench_qsdraw() {
   rm -f "$work/raw.img"
 }
 bench_qsdqcow2() {
-  rm -f "$work/overlay.qcow2"
   qemu-img create -q -f qcow2 -b "$work/base.img" -F raw "$work/overlay.qcow2"
   qsd_start qcow2 --blockdev driver=file,node-name=f,filename="$work/overlay.qcow2" \
     --blockdev driver=qcow2,node-name=disk,file=f
@@ -108,20 +106,18 @@ for round in $(seq "$rounds"); do
     echo "[disk] round $round $b: ${line#RESULT }" >&2
     for f in "${figures[@]}"; do
       v=$(printf '%s\n' "$line" | sed -n "s/.*$f=\([0-9]*\).*/\1/p")
-      [ -n "$v" ] || { echo "bench/disk.sh: $b gave no $f in round $round (console: keep $work)" >&2; exit 1; }
+      [ -n "$v" ] || { echo "bench/disk.sh: $b gave no $f in round $round; its console ends:" >&2; tail -n 20 "$work/$b.console" >&2; exit 1; }
       echo "$v" >> "$work/fig-$b-$f"
     done
   done
 done
 
-median() { sort -n "$1" | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 printf 'medians of %s rounds, each back end on a fresh disk, order rotated%s\n' "$rounds" "${pin:+, all on CPU ${pin[2]}}"
 printf '%-20s %10s %10s %10s %10s %12s %10s\n' figure plxd ubd-cow qsd-raw qsd-qcow2 "plxd/qcow2" "plxd/ubd"
 for f in "${figures[@]}"; do
-  p=$(median "$work/fig-plxd-$f") u=$(median "$work/fig-ubd-$f")
-  r=$(median "$work/fig-qsdraw-$f") q=$(median "$work/fig-qsdqcow2-$f")
-  printf '%-20s %10s %10s %10s %10s %12s %10s\n' "$f" "$p" "$u" "$r" "$q" \
-    "$(awk -v a="$p" -v b="$q" 'BEGIN { printf "%.2fx", a / b }')" "$(awk -v a="$p" -v b="$u" 'BEGIN { printf "%.2fx", a / b }')"
+  p=$(median < "$work/fig-plxd-$f") u=$(median < "$work/fig-ubd-$f")
+  r=$(median < "$work/fig-qsdraw-$f") q=$(median < "$work/fig-qsdqcow2-$f")
+  printf '%-20s %10s %10s %10s %10s %12s %10s\n' "$f" "$p" "$u" "$r" "$q" "$(ratio "$p" "$q")" "$(ratio "$p" "$u")"
 done
 for b in "${backends[@]}"; do
   printf 'runs %-9s' "$b"

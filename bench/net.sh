@@ -50,8 +50,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 log() { printf '[net] %s\n' "$*" >&2; }
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR == 0) print "-"; else if (NR % 2) print v[(NR + 1) / 2];
-  else printf "%g\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$here/bench/stats.sh"
 
 # The process that switches the frames: switchd, or the vde_switch daemon.
 switch_pid() { if [ "$1" = vde ]; then cat "$work/vde.pid"; else echo "$sw_pid"; fi; }
@@ -152,7 +151,6 @@ fi
 
 fig() { if [ -f "$work/$1" ]; then median < "$work/$1"; else echo -; fi; }
 all() { if [ -f "$work/$1" ]; then tr '\n' ' ' < "$work/$1"; fi; }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a+0 > 0 && b+0 > 0) printf "%.2fx", a / b; else print "-" }'; }
 fps_sw=$(fig fps-sw) fps_vde=$(fig fps-vde) tcp_sw=$(fig tcp-sw) tcp_vde=$(fig tcp-vde)
 rtt_sw=$(fig rtt-sw) rtt_vde=$(fig rtt-vde) cpu_sw=$(fig cpu-sw) cpu_vde=$(fig cpu-vde)
 nsf_sw=$(fig nsf-sw) nsf_vde=$(fig nsf-vde)
