@@ -7,9 +7,10 @@
 # This host's speed drifts by 2-5x within a minute, so the back ends run in
 # ROUNDS rounds (default 5), each in another order and each on fresh disks,
 # and the table shows medians and the ratios of plxd to its two peers.
-# --pin CPU runs every guest and every server on that one CPU: on this VM a
-# request that crosses CPUs (guest process to UML kernel to I/O thread or
-# server and back) waits for an idle virtual CPU to wake, which costs more
+# --pin CPU runs every guest and every server on that one CPU (plxd serves
+# from a thread there, as with ssid's PLACEMENT=spread, the default): on this
+# VM a request that crosses CPUs (guest process to UML kernel to I/O thread
+# or server and back) waits for an idle virtual CPU to wake, which costs more
 # than the I/O itself.
 # Usage: bench/disk.sh [--rounds N] [--pin CPU]
 set -euo pipefail
@@ -69,9 +70,11 @@ bench_plxd() {
   "$bin/plx" -s "$work/store.plx" vdi create base --size 600M >/dev/null
   "$bin/plx" -s "$work/store.plx" vdi snap base empty >/dev/null
   "$bin/plx" -s "$work/store.plx" vdi create data --from base@empty >/dev/null
-  "${pin[@]}" "$bin/plxd" --store "$work/store.plx" --control "$work/plxd.ctl" > "$work/plxd.log" 2>&1 &
+  # Pinned, plxd serves the disk from the guest's CPU as ssid has it do.
+  "$bin/plxd" --store "$work/store.plx" --control "$work/plxd.ctl" > "$work/plxd.log" 2>&1 &
   for _ in $(seq 100); do [ -S "$work/plxd.ctl" ] && break; sleep 0.05; done
-  echo '{"v":1,"cmd":"open","vdi":"data","socket":"'"$work"'/plx.sock"}' | "$bin/sockcat" "$work/plxd.ctl" 500 >/dev/null 2>&1 || true  # plxd keeps the connection open
+  echo '{"v":1,"cmd":"open","vdi":"data","socket":"'"$work"'/plx.sock"'"${pin:+,\"cpu\":${pin[2]}}"'}' |
+    "$bin/sockcat" "$work/plxd.ctl" 500 >/dev/null 2>&1 || true  # plxd keeps the connection open
   run_guest plxd /dev/vda virtio_uml.device="$work/plx.sock:2"
   pkill -f "plxd --store $work" || true; wait 2>/dev/null
   rm -rf "$work/store.plx" "$work/plxd.ctl"

@@ -20,3 +20,7 @@ set_tests_properties(plxd:locks PROPERTIES ENVIRONMENT "SSI_BIN=${CMAKE_BINARY_D
 ssiuml_unit_tests(plxd_tests vhost_blk_server_test.cc)
 target_link_libraries(plxd_tests PRIVATE vhost_blk)
 ssiuml_fuzz_target(virtqueue vhost_blk)
+
+# Disks served from threads pinned to CPUs, and bad CPUs refused.
+add_test(NAME plxd:cpu COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/plxd_cpu_test.sh)
+set_tests_properties(plxd:cpu PROPERTIES ENVIRONMENT "SSI_BIN=${CMAKE_BINARY_DIR}/bin" TIMEOUT 60)

@@ -1,10 +1,14 @@
 // plxd: serves VDIs of a plx store to UML nodes as vhost-user-blk devices,
-// one unix socket per node, many nodes per daemon, all on one event loop.
+// one unix socket per node, many nodes per daemon. A disk opened with a CPU
+// is served from a thread pinned to that CPU (ssid puts each node on one CPU
+// and asks for its disk there); the others, and the control socket, from the
+// main event loop.
 // A control socket (JSON lines, documented in cow/PLXD.md) creates clones,
 // deletes, opens, closes, lists, snapshots (live) and reports per-VDI
 // statistics. With --file it serves one raw image instead
 // (the protocol tests and benchmarks use that). With --locks, the VDIs it
 // opens are owned through the cluster's lock server (cow/lock_server_owners.h).
+#include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
@@ -19,6 +23,7 @@
 
 #include "common/event_loop.h"
 #include "common/log.h"
+#include "common/loop_thread.h"
 #include "common/termination.h"
 #include "common/mgmt_frame.h"
 #include "common/unix_socket.h"
@@ -38,12 +43,16 @@ constexpr int kProtocolVersion = 1;
 class Daemon {
  public:
   Daemon(EventLoop* loop, std::unique_ptr<plx::Store> store) : loop_(loop), store_(std::move(store)) {}
+  // Each server goes on the thread that serves it, before the threads stop.
+  ~Daemon() {
+    for (auto& [name, served] : servers_) OnServerThread(served, [&served] { served.server.reset(); });
+  }
 
   Status ServeFile(const std::string& image, const std::string& socket) {
     std::unique_ptr<BlockDevice> device;
     Status s = OpenFileBlockDevice(image, false, &device);
     if (!s.ok()) return s;
-    return Serve(image, std::move(device), socket);
+    return Serve(image, std::move(device), socket, -1);
   }
 
   Status ListenControl(const std::string& path) {
@@ -57,16 +66,41 @@ class Daemon {
     UniqueFd fd;
     mgmt::LineSplitter lines;
   };
+  struct Served {
+    LoopThread* thread = nullptr;  // null: the main loop
+    std::unique_ptr<vhost::VhostBlkServer> server;
+  };
 
-  Status Serve(const std::string& name, std::unique_ptr<BlockDevice> device, const std::string& socket) {
+  // A server's watches and state belong to the loop serving it.
+  static void OnServerThread(Served& served, const std::function<void()>& fn) {
+    if (served.thread != nullptr) served.thread->RunAndWait(fn);
+    else fn();
+  }
+
+  // cpu -1: served from the main loop.
+  Status Serve(const std::string& name, std::unique_ptr<BlockDevice> device, const std::string& socket, int cpu) {
     if (servers_.count(name) != 0) return Status::Busy(name + " is already served");
+    Served served;
+    if (cpu >= 0) {
+      std::unique_ptr<LoopThread>& thread = threads_[cpu];
+      if (!thread) {
+        Status s = LoopThread::Start(cpu, &thread);
+        if (!s.ok()) {
+          threads_.erase(cpu);
+          return s;
+        }
+      }
+      served.thread = thread.get();
+    }
+    EventLoop* loop = served.thread != nullptr ? served.thread->loop() : loop_;
     // Every disk can be failed on request (ssi-nemesis disk faults).
-    auto server = std::make_unique<vhost::VhostBlkServer>(loop_, socket,
-                                                          std::make_shared<FaultyBlockDevice>(std::move(device)));
-    Status s = server->Listen();
-    if (!s.ok()) return s;
-    spdlog::info("serving {} at {}", name, socket);
-    servers_[name] = std::move(server);
+    served.server = std::make_unique<vhost::VhostBlkServer>(loop, socket,
+                                                            std::make_shared<FaultyBlockDevice>(std::move(device)));
+    Status s;
+    OnServerThread(served, [&] { s = served.server->Listen(); });
+    if (!s.ok()) return s;  // nothing is watched yet: the server may go from here
+    spdlog::info("serving {} at {}{}", name, socket, cpu >= 0 ? " from CPU " + std::to_string(cpu) : "");
+    servers_[name] = std::move(served);
     return Status::OK();
   }
 
@@ -119,17 +153,21 @@ class Daemon {
     nlohmann::json ok = {{"v", kProtocolVersion}, {"ok", true}};
     if (cmd == "list" || cmd == "stats") {
       nlohmann::json vdis = nlohmann::json::array();
-      for (const auto& [name, server] : servers_) {
-        const vhost::BlkStats& st = server->stats();
-        nlohmann::json v = {{"vdi", name},
-                            {"socket", server->socket_path()},
-                            {"connected", server->connected()},
-                            {"fault", FaultName(*server)}};
-        if (cmd == "stats")
-          v["stats"] = {{"reads", st.reads},       {"writes", st.writes},   {"flushes", st.flushes},
-                        {"bytes_read", st.bytes_read}, {"bytes_written", st.bytes_written},
-                        {"errors", st.errors},     {"unsupported", st.unsupported},
-                        {"refused", st.refused_chains}};
+      for (auto& [name, served] : servers_) {
+        nlohmann::json v;
+        OnServerThread(served, [&, server = served.server.get()] {
+          const vhost::BlkStats& st = server->stats();
+          v = {{"vdi", name},
+               {"socket", server->socket_path()},
+               {"connected", server->connected()},
+               {"fault", FaultName(*server)}};
+          if (cmd == "stats")
+            v["stats"] = {{"reads", st.reads},       {"writes", st.writes},   {"flushes", st.flushes},
+                          {"bytes_read", st.bytes_read}, {"bytes_written", st.bytes_written},
+                          {"errors", st.errors},     {"unsupported", st.unsupported},
+                          {"refused", st.refused_chains}};
+        });
+        if (served.thread != nullptr) v["cpu"] = served.thread->cpu();
         vdis.push_back(v);
       }
       ok["vdis"] = vdis;
@@ -169,14 +207,23 @@ class Daemon {
     if (cmd == "open") {
       if (!store_) return fail("plxd serves no store");
       if (!req.contains("socket") || !req["socket"].is_string()) return fail("open needs \"socket\"");
+      int cpu = -1;
+      if (req.contains("cpu")) {
+        if (!req["cpu"].is_number_unsigned() || req["cpu"].get<uint64_t>() >= CPU_SETSIZE)
+          return fail("\"cpu\" must be a CPU number (0-" + std::to_string(CPU_SETSIZE - 1) + ")");
+        cpu = req["cpu"].get<int>();
+      }
+      if (servers_.count(vdi) != 0) return fail(vdi + " is already served");
       std::shared_ptr<plx::Vdi> handle;
       Status s = store_->OpenVdi(vdi, &handle);
-      if (s.ok()) s = Serve(vdi, NewVdiBlockDevice(std::move(handle)), req["socket"].get<std::string>());
+      if (s.ok()) s = Serve(vdi, NewVdiBlockDevice(std::move(handle)), req["socket"].get<std::string>(), cpu);
       return s.ok() ? ok : fail(s.message());
     }
     auto it = servers_.find(vdi);
     if (it == servers_.end()) return fail(vdi + " is not served");
+    Served& served = it->second;
     if (cmd == "close") {
+      OnServerThread(served, [&served] { served.server.reset(); });
       servers_.erase(it);
       return ok;
     }
@@ -184,9 +231,10 @@ class Daemon {
       std::string fault = req.value("fault", std::string());
       if (fault != "none" && fault != "stall" && fault != "error")
         return fail("fault must be none, stall or error");
-      auto& device = dynamic_cast<FaultyBlockDevice&>(it->second->device());
-      device.set_failing(fault == "error");
-      it->second->SetStalled(fault == "stall");
+      OnServerThread(served, [&] {
+        dynamic_cast<FaultyBlockDevice&>(served.server->device()).set_failing(fault == "error");
+        served.server->SetStalled(fault == "stall");
+      });
       spdlog::warn("{}: disk fault {}", vdi, fault);
       return ok;
     }
@@ -194,10 +242,14 @@ class Daemon {
       if (!store_) return fail("plxd serves no store");
       std::shared_ptr<plx::Vdi> handle;
       plx::SnapshotInfo info;
-      // Requests run one at a time on this loop, so between two of them the
-      // VDI is quiescent: the snapshot needs no pause the guest could see.
-      Status s = store_->OpenVdi(vdi, &handle);
-      if (s.ok()) s = handle->Snapshot(req.value("name", std::string()), &info);
+      // Requests run one at a time on the loop serving the VDI, so between
+      // two of them it is quiescent: the snapshot needs no pause the guest
+      // could see.
+      Status s;
+      OnServerThread(served, [&] {
+        s = store_->OpenVdi(vdi, &handle);
+        if (s.ok()) s = handle->Snapshot(req.value("name", std::string()), &info);
+      });
       if (!s.ok()) return fail(s.message());
       ok["snapshot"] = {{"id", info.id}, {"name", info.name}};
       return ok;
@@ -213,7 +265,8 @@ class Daemon {
   EventLoop* loop_;
   std::unique_ptr<plx::Store> store_;
   UniqueFd control_;
-  std::map<std::string, std::unique_ptr<vhost::VhostBlkServer>> servers_;
+  std::map<int, std::unique_ptr<LoopThread>> threads_;  // by CPU; outlive servers_
+  std::map<std::string, Served> servers_;
   std::map<int, std::shared_ptr<Client>> clients_;
 };
 

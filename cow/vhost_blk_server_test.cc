@@ -17,6 +17,8 @@
 #include <chrono>
 #include <thread>
 
+#include "common/cpu_affinity.h"
+#include "common/loop_thread.h"
 #include "common/unix_socket.h"
 
 using namespace ssiuml;
@@ -31,7 +33,7 @@ constexpr uint64_t kDesc = kGuestBase, kAvail = kGuestBase + 0x1000, kUsed = kGu
 constexpr uint64_t kData = kGuestBase + 0x10000;
 constexpr uint16_t kNext = 1, kWrite = 2, kIndirect = 4;
 
-// The server on its own thread, as in plxd.
+// The server on a thread pinned to a CPU, as plxd serves a node's disk.
 class ServerThread {
  public:
   explicit ServerThread(const std::string& dir) : socket_(dir + "/blk.sock") {
@@ -40,29 +42,26 @@ class ServerThread {
     ::close(fd);
     std::unique_ptr<BlockDevice> device;
     REQUIRE(OpenFileBlockDevice(dir + "/disk.img", false, &device).ok());
-    REQUIRE(loop_.Init().ok());
-    server_ = std::make_unique<VhostBlkServer>(&loop_, socket_, std::move(device));
-    REQUIRE(server_->Listen().ok());
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    stop_read_.Reset(p[0]);
-    stop_write_.Reset(p[1]);
-    loop_.Watch(stop_read_.get(), EPOLLIN, [this](uint32_t) { loop_.Quit(); });
-    thread_ = std::thread([this] { loop_.Run(); });
+    REQUIRE(LoopThread::Start(AllowedCpus().front(), &thread_).ok());
+    server_ = std::make_unique<VhostBlkServer>(thread_->loop(), socket_, std::move(device));
+    Status s;
+    thread_->RunAndWait([&] { s = server_->Listen(); });
+    REQUIRE(s.ok());
   }
   ~ServerThread() {
-    (void)!::write(stop_write_.get(), "x", 1);
-    thread_.join();
+    thread_->RunAndWait([this] { server_.reset(); });
   }
   const std::string& socket() const { return socket_; }
-  const BlkStats& stats() const { return server_->stats(); }
+  BlkStats stats() {
+    BlkStats st;
+    thread_->RunAndWait([&] { st = server_->stats(); });
+    return st;
+  }
 
  private:
   std::string socket_;
-  EventLoop loop_;
+  std::unique_ptr<LoopThread> thread_;
   std::unique_ptr<VhostBlkServer> server_;
-  UniqueFd stop_read_, stop_write_;
-  std::thread thread_;
 };
 
 struct Desc {

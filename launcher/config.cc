@@ -9,7 +9,7 @@ namespace {
 
 constexpr const char* kKnownKeys =
     "KERNEL, ROOT, CIDEV, INITRD, INITRD_MEMEXP, MEM, NODES, MAX_NODES, SUBNET, DISK, HEARTBEAT_MS, "
-    "EXPIRY_MISSED, BOOT_PARALLEL";
+    "EXPIRY_MISSED, BOOT_PARALLEL, PLACEMENT";
 
 std::string Home() {
   const char* home = std::getenv("HOME");
@@ -169,6 +169,16 @@ Status ApplyKey(const std::string& key, const std::string& value, Config* config
       config->disk = DiskKind::kPlx;
     } else {
       return Status::InvalidArgument("DISK must be plx or ubd, not '" + value + "'");
+    }
+    return Status::OK();
+  }
+  if (key == "PLACEMENT") {
+    if (value == "spread") {
+      config->placement = Placement::kSpread;
+    } else if (value == "none") {
+      config->placement = Placement::kNone;
+    } else {
+      return Status::InvalidArgument("PLACEMENT must be spread or none, not '" + value + "'");
     }
     return Status::OK();
   }

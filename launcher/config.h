@@ -12,6 +12,9 @@
 namespace ssiuml {
 
 enum class DiskKind { kUbd, kPlx };
+// spread: each node on one CPU, round robin (launcher/cpu_placement.h);
+// none: wherever the host's scheduler puts it.
+enum class Placement { kSpread, kNone };
 
 struct Config {
   std::string kernel = "linux.uml";  // UML binary; a bare name is looked up on PATH
@@ -30,6 +33,7 @@ struct Config {
   int expiry_missed = 5;
   // Nodes that boot at once; 0: twice the host's CPUs (see boot_queue.h).
   int boot_parallel = 0;
+  Placement placement = Placement::kSpread;
 };
 
 // Parses text; errors read "FILE:LINE: what is wrong".

@@ -20,6 +20,7 @@ TEST_CASE("defaults hold for an empty file") {
   CHECK(c.max_nodes == 64);
   CHECK(c.subnet == "10.77.0");
   CHECK(c.disk == DiskKind::kPlx);
+  CHECK(c.placement == Placement::kSpread);
 }
 
 TEST_CASE("every key, quoting, comments and export") {
@@ -40,7 +41,8 @@ TEST_CASE("every key, quoting, comments and export") {
       "DISK=ubd\n"
       "HEARTBEAT_MS=100\n"
       "EXPIRY_MISSED=8\n"
-      "BOOT_PARALLEL=3\n",
+      "BOOT_PARALLEL=3\n"
+      "PLACEMENT=none\n",
       &c);
   REQUIRE(s.ok());
   CHECK(c.kernel == "/opt/uml/linux");
@@ -56,6 +58,7 @@ TEST_CASE("every key, quoting, comments and export") {
   CHECK(c.heartbeat_ms == 100);
   CHECK(c.expiry_missed == 8);
   CHECK(c.boot_parallel == 3);
+  CHECK(c.placement == Placement::kNone);
 }
 
 TEST_CASE("bad config lines name the file and line") {
@@ -74,6 +77,7 @@ TEST_CASE("bad config lines name the file and line") {
       {"EXPIRY_MISSED=1\n", ":1: EXPIRY_MISSED must be a number from 2 to 100"},
       {"BOOT_PARALLEL=0\n", ":1: BOOT_PARALLEL must be a number from 1 to 253"},
       {"DISK=nfs\n", ":1: DISK must be plx or ubd, not 'nfs'"},
+      {"PLACEMENT=pinned\n", ":1: PLACEMENT must be spread or none, not 'pinned'"},
       {"KERNEL\n", ":1: expected KEY=value"},
       {"=x\n", ":1: expected KEY=value"},
       {"kernel=x\n", ":1: bad key 'kernel'"},

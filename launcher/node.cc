@@ -78,6 +78,7 @@ Status Node::Start(const NodeLaunch& launch, const Config& config) {
   // UML's own early messages (before con0 exists) land in the console log too.
   spec.stdout_fd = log.get();
   spec.extra_fds = {console_slave.get(), mgmt_slave.get()};
+  spec.cpu = launch.cpu;
   s = Spawn(spec, &pid_);
   if (!s.ok()) return s;
   started_ms_ = EventLoop::NowMs();

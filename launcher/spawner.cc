@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "common/cpu_affinity.h"
 #include "common/fd.h"
 
 namespace ssiuml {
@@ -64,9 +65,18 @@ Status Spawn(const SpawnSpec& spec, pid_t* pid) {
   for (const auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
 
-  int rc = ::posix_spawn(pid, program.c_str(), &actions, &attr, argv.data(), envp.data());
+  // posix_spawn has no affinity attribute: the child inherits this thread's
+  // mask, set for the moment of the spawn, so it is pinned before it runs.
+  std::vector<int> own_cpus;
+  if (spec.cpu >= 0) {
+    own_cpus = AllowedCpus();
+    s = PinThisThread(spec.cpu);
+  }
+  int rc = s.ok() ? ::posix_spawn(pid, program.c_str(), &actions, &attr, argv.data(), envp.data()) : 0;
+  if (spec.cpu >= 0) (void)SetThreadCpus(own_cpus);
   posix_spawn_file_actions_destroy(&actions);
   posix_spawnattr_destroy(&attr);
+  if (!s.ok()) return s;
   if (rc != 0) return Status::FromErrno("cannot start " + program, rc);
   return Status::OK();
 }

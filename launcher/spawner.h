@@ -20,6 +20,7 @@ struct SpawnSpec {
   int stderr_fd = -1;             // -1: same as stdout
   std::vector<int> extra_fds;     // become fds 3, 4, ... in the child
   bool new_session = true;        // setsid: the child leads its own process group
+  int cpu = -1;                   // >= 0: the child (and all it starts) runs on this CPU alone
 };
 
 Status Spawn(const SpawnSpec& spec, pid_t* pid);

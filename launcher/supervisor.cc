@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "common/mgmt_frame.h"
+#include "launcher/cpu_placement.h"
 #include "launcher/daemon_control.h"
 #include "launcher/lock_node.h"
 #include "launcher/mconsole.h"
@@ -180,7 +181,7 @@ Status Supervisor::StartDiskServer() {
 
 // The node's VDI: cloned from the root snapshot unless it exists (--fresh
 // clones anew), then served at the node's socket.
-Status Supervisor::ServeNodeDisk(int number, bool fresh, const std::string& from, std::string* socket) {
+Status Supervisor::ServeNodeDisk(int number, bool fresh, const std::string& from, int cpu, std::string* socket) {
   std::string vdi = "node" + std::to_string(number);
   nlohmann::json reply;
   Status s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "vdis"}}, &reply);
@@ -202,7 +203,9 @@ Status Supervisor::ServeNodeDisk(int number, bool fresh, const std::string& from
     s = DaemonRequest("plxd", paths_.PlxdControl(),
                     {{"cmd", "create"}, {"vdi", vdi}, {"from", from.empty() ? base_snapshot_ : from}});
   *socket = paths_.DiskSocket(number);
-  if (s.ok()) s = DaemonRequest("plxd", paths_.PlxdControl(), {{"cmd", "open"}, {"vdi", vdi}, {"socket", *socket}});
+  nlohmann::json open = {{"cmd", "open"}, {"vdi", vdi}, {"socket", *socket}};
+  if (cpu >= 0) open["cpu"] = cpu;  // served from the node's own CPU
+  if (s.ok()) s = DaemonRequest("plxd", paths_.PlxdControl(), open);
   return s;
 }
 
@@ -273,9 +276,10 @@ Status Supervisor::StartNode(int number, bool fresh, const std::string& from) {
                                      std::to_string(number) + " is the lock node's; choose another number");
     launch.lock_server = LockNode::Address(setup_.config);
   }
+  if (setup_.config.placement == Placement::kSpread) launch.cpu = CpuForNode(number, cpus_);
   const std::string overlay = paths_.Overlay(number);
   if (setup_.config.disk == DiskKind::kPlx) {
-    Status s = ServeNodeDisk(number, fresh, from, &launch.disk_socket);
+    Status s = ServeNodeDisk(number, fresh, from, launch.cpu, &launch.disk_socket);
     if (!s.ok()) return Status::IOError("node " + std::to_string(number) + ": " + s.message());
   } else if (!from.empty()) {
     return Status::NotSupported("--from needs DISK=plx (snapshots of running nodes)");
@@ -585,6 +589,7 @@ nlohmann::json Supervisor::StatusReport() {
       n["cause"] = node->exit_cause();
     } else {
       n["pid"] = node->pid();
+      if (setup_.config.placement == Placement::kSpread) n["host_cpu"] = CpuForNode(number, cpus_);
       n["uptime_s"] = (now - node->started_ms()) / 1000;
       if (auto u = usage.find(node->pid()); u != usage.end()) {
         n["mem_kib"] = u->second.rss_kib;

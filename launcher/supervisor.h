@@ -9,7 +9,9 @@
 #include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "common/cpu_affinity.h"
 #include "common/env.h"
 #include "common/event_loop.h"
 #include "launcher/boot_priority.h"
@@ -77,7 +79,8 @@ class Supervisor {
   // sure none of that incarnation runs.
   void Fence(int number, const std::string& boot, std::function<void()> done);
   Status StartDiskServer();
-  Status ServeNodeDisk(int number, bool fresh, const std::string& from, std::string* socket);
+  // cpu >= 0: plxd serves the disk from that CPU, where the node runs.
+  Status ServeNodeDisk(int number, bool fresh, const std::string& from, int cpu, std::string* socket);
   Status CheckNodeOrigin(const std::string& vdi);
   void StopNodes();
   void FinishStop(std::shared_ptr<ControlConnection> reply, uint64_t deadline_ms);
@@ -100,6 +103,7 @@ class Supervisor {
   DaemonProcess plxd_{"plxd"};
   LockDaemon locks_{loop_, env_, &paths_, &events_};
   std::unique_ptr<LockNode> lock_node_;  // the lock server's UML, when INITRD_MEMEXP is used
+  std::vector<int> cpus_ = AllowedCpus();  // PLACEMENT=spread puts nodes on these
   std::string base_snapshot_;  // DISK=plx: what new nodes are cloned from
   bool disk_lost_ = false;     // plxd died under the nodes
   bool stopping_ = false;

@@ -27,6 +27,7 @@ struct NodeLaunch {
   std::string disk_socket; // DISK=plx: plxd's vhost-user socket; empty: ubd
   std::string initrd;      // the initramfs that mounts the vhost-user disk
   std::string lock_server; // IP:PORT of a lock node; empty: the gateway's
+  int cpu = -1;            // PLACEMENT=spread: the CPU the node runs on alone
 };
 
 // MAC 02:55:4d:00:00:<N hex> ("\x02UM" + node), as ARCHITECTURE.md fixes.

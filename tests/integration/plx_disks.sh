@@ -3,7 +3,8 @@
 # store served by plxd. Separate disks, a crash mid-write leaves the store
 # sound, the node comes back with its data, --fresh re-clones, plxd owns the
 # served VDIs through the lock server, the exported disk passes e2fsck, and
-# ROOT is never written.
+# ROOT is never written. PLACEMENT=spread (the default) runs each node on one
+# CPU with plxd serving its disk from there; PLACEMENT=none pins nothing.
 . "$(dirname "$0")/lib.sh"
 C=plx$$
 use_cluster $C
@@ -30,6 +31,24 @@ expect_output "and its own identity" "^node4$" ssi-exec --cluster $C 4 -- hostna
 expect_output "a snapshot that does not exist is refused" "no snapshot 'nope'" ssi-add --cluster $C --from node3@nope 5
 expect_output "plxd reports the disks it serves" '"vdi":"node3"' \
   sh -c "echo '{\"v\":1,\"cmd\":\"stats\"}' | $SSI_BIN/sockcat $HOME/.ssiuml/run/$C/disk/plxd.ctl"
+# PLACEMENT=spread: every process of node N on its host_cpu, and its disk
+# served from a plxd thread pinned there.
+plxd_list() { echo '{"v":1,"cmd":"list"}' | $SSI_BIN/sockcat $HOME/.ssiuml/run/$C/disk/plxd.ctl; }
+node_cpus() {  # the distinct CPU lists of node $1's processes
+  for p in $(pgrep -f "umid=$C-n$1( |$)"); do awk '/Cpus_allowed_list/ { print $2 }' /proc/$p/status; done | sort -u
+}
+node_cpu() {  # node $1's host_cpu in ssi-status (keys come sorted)
+  ssi-status --cluster $C --json | tr -d ' \n' | grep -o '{[^{}]*"node":'"$1"',[^{}]*}' | sed -n 's/.*"host_cpu":\([0-9]*\).*/\1/p'
+}
+placed() {  # placed N: node N and its disk are on node N's CPU
+  local cpu; cpu=$(node_cpu "$1")
+  [ -n "$cpu" ] && [ "$(node_cpus "$1")" = "$cpu" ] && plxd_list | grep -q '"cpu":'"$cpu"',[^{}]*"vdi":"node'"$1"'"'
+}
+check "node 1 runs on its CPU alone, its disk served from there" placed 1
+check "so does node 2" placed 2
+if [ "$(nproc)" -gt 1 ]; then
+  check "nodes 1 and 2 are on different CPUs" test "$(node_cpu 1)" != "$(node_cpu 2)"
+fi
 # plxd owns the served VDIs through the cluster's lock server.
 expect_output "the lock server lists plxd as node1's owner" "holder name=plx:[0-9a-f]{16}:node1 mode=EX .* by=plxd-" \
   ssi-lock --cluster $C --host status
@@ -43,7 +62,10 @@ check "node3's disk exports" plx -s "$store" vdi export node3 "$TEST_HOME/node3.
 check "and passes e2fsck" e2fsck -n -f "$TEST_HOME/node3.img"
 check "the shared ROOT is unchanged" test "$(sha256sum < "$SSI_ROOT_IMAGE")" = "$root_sum"
 
-check "the cluster starts again" ssi-start --cluster $C 1
+echo PLACEMENT=none > "$SSIUML_CONF"
+check "the cluster starts again (PLACEMENT=none)" ssi-start --cluster $C 1
+check "node 1 is not pinned" test "$(node_cpus 1)" = "$(awk '/Cpus_allowed_list/ { print $2 }' /proc/self/status)"
+check "nor is its disk" sh -c "! echo '{\"v\":1,\"cmd\":\"list\"}' | $SSI_BIN/sockcat $HOME/.ssiuml/run/$C/disk/plxd.ctl | grep -q '\"cpu\"'"
 expect_output "node1 kept its file across ssi-stop" "^one$" ssi-exec --cluster $C 1 -- cat /root/mine
 check "ssi-rm 1" ssi-rm --cluster $C 1
 check "ssi-add --fresh 1 re-clones" ssi-add --cluster $C --fresh 1

@@ -1,0 +1,10 @@
+#include "launcher/cpu_placement.h"
+
+namespace ssiuml {
+
+int CpuForNode(int node, const std::vector<int>& cpus) {
+  if (cpus.empty() || node < 1) return -1;
+  return cpus[static_cast<size_t>(node - 1) % cpus.size()];
+}
+
+}  // namespace ssiuml
