@@ -79,7 +79,6 @@ class Daemon {
 
   // cpu -1: served from the main loop.
   Status Serve(const std::string& name, std::unique_ptr<BlockDevice> device, const std::string& socket, int cpu) {
-    if (servers_.count(name) != 0) return Status::Busy(name + " is already served");
     Served served;
     if (cpu >= 0) {
       std::unique_ptr<LoopThread>& thread = threads_[cpu];

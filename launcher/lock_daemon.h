@@ -30,8 +30,8 @@ class LockDaemon {
   Status Start(int heartbeat_ms, int expiry_missed, LockLink::FenceHandler fence, MemberCallback on_change);
   // Uses a lock server ssid did not start here: the lock node's, whose
   // control ssid reaches at endpoint (see ConnectEndpoint).
-  // A lock node's server also gets the host's clock, now and every few
-  // seconds (send_host_clock), for the guests that set theirs from it.
+  // A lock node's server also gets the host's clock, now and twice a
+  // second (send_host_clock), for the guests that set theirs from it.
   Status Attach(const std::string& endpoint, LockLink::FenceHandler fence, MemberCallback on_change,
                 bool send_host_clock = false);
   // The lock node died: its lock server is gone with it.

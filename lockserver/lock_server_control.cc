@@ -9,7 +9,7 @@
 namespace ssiuml::lock {
 namespace {
 
-constexpr size_t kClockSamples = 12;  // a minute of ssid's, one every 5 s
+constexpr size_t kClockSamples = 120;  // a minute of ssid's, one every 500 ms
 
 }  // namespace
 
