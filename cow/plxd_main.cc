@@ -45,7 +45,7 @@ class Daemon {
   Daemon(EventLoop* loop, std::unique_ptr<plx::Store> store) : loop_(loop), store_(std::move(store)) {}
   // Each server goes on the thread that serves it, before the threads stop.
   ~Daemon() {
-    for (auto& [name, served] : servers_) OnServerThread(served, [&served] { served.server.reset(); });
+    for (auto& entry : servers_) OnServerThread(entry.second, [&entry] { entry.second.server.reset(); });
   }
 
   Status ServeFile(const std::string& image, const std::string& socket) {
@@ -152,7 +152,9 @@ class Daemon {
     nlohmann::json ok = {{"v", kProtocolVersion}, {"ok", true}};
     if (cmd == "list" || cmd == "stats") {
       nlohmann::json vdis = nlohmann::json::array();
-      for (auto& [name, served] : servers_) {
+      for (auto& entry : servers_) {
+        const std::string& name = entry.first;
+        Served& served = entry.second;
         nlohmann::json v;
         OnServerThread(served, [&, server = served.server.get()] {
           const vhost::BlkStats& st = server->stats();
