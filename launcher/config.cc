@@ -2,6 +2,7 @@
 
 #include <charconv>
 #include <cstdlib>
+#include <utility>
 #include <vector>
 
 namespace ssiuml {
@@ -141,6 +142,20 @@ Status ParseCount(const std::string& key, const std::string& value, int64_t lo, 
   return Status::OK();
 }
 
+// A key that takes one of two words, each naming a setting.
+template <typename T>
+Status ParseChoice(const std::string& key, const std::string& value, std::pair<const char*, T> first,
+                   std::pair<const char*, T> second, T* out) {
+  if (value == first.first) {
+    *out = first.second;
+  } else if (value == second.first) {
+    *out = second.second;
+  } else {
+    return Status::InvalidArgument(key + " must be " + first.first + " or " + second.first + ", not '" + value + "'");
+  }
+  return Status::OK();
+}
+
 // UML splits ubd and eth specs at commas, so paths with one cannot be passed.
 Status ParsePath(const std::string& key, const std::string& value, std::string* out) {
   if (value.find(',') != std::string::npos)
@@ -162,26 +177,9 @@ Status ApplyKey(const std::string& key, const std::string& value, Config* config
   if (key == "HEARTBEAT_MS") return ParseCount(key, value, 10, 60000, &config->heartbeat_ms);
   if (key == "EXPIRY_MISSED") return ParseCount(key, value, 2, 100, &config->expiry_missed);
   if (key == "BOOT_PARALLEL") return ParseCount(key, value, 1, 253, &config->boot_parallel);
-  if (key == "DISK") {
-    if (value == "ubd") {
-      config->disk = DiskKind::kUbd;
-    } else if (value == "plx") {
-      config->disk = DiskKind::kPlx;
-    } else {
-      return Status::InvalidArgument("DISK must be plx or ubd, not '" + value + "'");
-    }
-    return Status::OK();
-  }
-  if (key == "PLACEMENT") {
-    if (value == "spread") {
-      config->placement = Placement::kSpread;
-    } else if (value == "none") {
-      config->placement = Placement::kNone;
-    } else {
-      return Status::InvalidArgument("PLACEMENT must be spread or none, not '" + value + "'");
-    }
-    return Status::OK();
-  }
+  if (key == "DISK") return ParseChoice(key, value, {"plx", DiskKind::kPlx}, {"ubd", DiskKind::kUbd}, &config->disk);
+  if (key == "PLACEMENT")
+    return ParseChoice(key, value, {"spread", Placement::kSpread}, {"none", Placement::kNone}, &config->placement);
   return Status::InvalidArgument("unknown key " + key + " (known: " + kKnownKeys + ")");
 }
 

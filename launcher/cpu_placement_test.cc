@@ -1,5 +1,6 @@
 #include "launcher/cpu_placement.h"
 
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -38,6 +39,7 @@ std::string ChildCpus(int cpu, Status* status) {
   char buf[256];
   for (ssize_t n; (n = ::read(p[0], buf, sizeof buf)) > 0;) out.append(buf, static_cast<size_t>(n));
   ::close(p[0]);
+  if (pid > 0) ::waitpid(pid, nullptr, 0);
   return out;
 }
 }  // namespace
