@@ -3,11 +3,15 @@
 # run, alternating, REPS times each; the table shows medians.
 #  - frames/s: node 1 -> node 2, 60-byte frames for 3 s, through two
 #    switchd/vde_probe clients (libvdeplug; sendmmsg and recvmmsg; the sender
-#    blocks on the switch's queue). Unix datagram queues hold 10 frames
-#    (net.unix.max_dgram_qlen), so on an idle machine this is bound by how
-#    fast three processes wake each other as much as by the switch; the
-#    switch's CPU per frame (utime+stime over the frames delivered) is the
-#    switch's own cost, shown beside it.
+#    blocks on the switch's queue), measured twice: where the scheduler puts
+#    the three processes, and with the switch alone on one CPU and both
+#    clients on another. Unplaced, three processes share two CPUs, and the
+#    figure is bound by how fast they wake each other and by the clients'
+#    own kernel work as much as by the switch; placed, each switch has a CPU
+#    of its own, the figure is the switch's capacity unless the clients'
+#    CPU runs out first (it does for switchd on two CPUs: the figure is then
+#    a lower bound). The switch's CPU per frame (utime+stime over the frames
+#    delivered, unplaced runs) is its own cost, shown beside them.
 #  - TCP MB/s and ping RTT between two UML nodes: the anchor workload
 #    bench/guest-net.sh (200 MiB over nc, then 20 pings). Two clusters, each
 #    in a HOME of its own, boot with CIDEV on the two switches above, so they
@@ -23,6 +27,7 @@
 # Ratios are switchd / vde_switch (for RTT and CPU, vde_switch / switchd), so
 # above 1 is better everywhere.
 # Usage: bench/net.sh [--frames-only] [--reps N] [--uml-reps N]
+# (RTT moves by 20% between runs of 20 pings: --uml-reps 6 or more to compare it.)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 bin=${SSI_BIN:-$here/build/bin}
@@ -56,15 +61,23 @@ log() { printf '[net] %s\n' "$*" >&2; }
 switch_pid() { if [ "$1" = vde ]; then cat "$work/vde.pid"; else echo "$sw_pid"; fi; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# frames_once DIR LABEL: "FPS NS_PER_FRAME" delivered node 1 -> node 2, or
-# nothing if invalid.
+# The CPUs this benchmark may use: with two or more, the placed runs put the
+# switch on the first and both clients on the second.
+mapfile -t cpus < <(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' |
+  awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }')
+all_cpus=$(IFS=,; echo "${cpus[*]}")
+
+# frames_once DIR LABEL PLACED: "FPS NS_PER_FRAME" delivered node 1 -> node 2,
+# or nothing if invalid. PLACED=true: switch on cpus[0], clients on cpus[1].
 frames_once() {
-  local pid ticks0
+  local pid ticks0 client=()
   pid=$(switch_pid "$2")
+  if $3; then taskset -pc "${cpus[0]}" "$pid" >/dev/null; client=(taskset -c "${cpus[1]}")
+  else taskset -pc "$all_cpus" "$pid" >/dev/null; fi
   ticks0=$(cpu_ticks "$pid")
-  vde_probe recv "$1" --node 2 --seconds 4 > "$work/recv" & local r=$!
+  "${client[@]}" vde_probe recv "$1" --node 2 --seconds 4 > "$work/recv" & local r=$!
   sleep 0.5
-  vde_probe send "$1" --node 1 --to 2 --seconds 3 > "$work/send"
+  "${client[@]}" vde_probe send "$1" --node 1 --to 2 --seconds 3 > "$work/send"
   wait $r
   local sent got ns
   sent=$(sed -n 's/^sent=\([0-9]*\) .*/\1/p' "$work/send")
@@ -79,15 +92,21 @@ frames_once() {
     log "invalid frames run on $1: $(cat "$work/send") / $(cat "$work/recv")"
   fi
 }
-frames() {  # DIR LABEL: one valid figure, retried once
-  local got
-  got=$(frames_once "$1" "$2")
-  [ -n "$got" ] || got=$(frames_once "$1" "$2")
-  [ -n "$got" ] || { log "no valid frames/s figure for $2"; exit 1; }
-  log "frames/s, switch ns per frame $2: $got"
-  set -- "$2" $got
-  echo "$2" >> "$work/fps-$1"
-  echo "$3" >> "$work/nsf-$1"
+frames() {  # DIR LABEL: one valid figure each way, each retried once
+  local dir=$1 label=$2 placed got fps ns
+  for placed in false true; do
+    $placed && [ "${#cpus[@]}" -lt 2 ] && continue
+    got=$(frames_once "$dir" "$label" $placed)
+    [ -n "$got" ] || got=$(frames_once "$dir" "$label" $placed)
+    [ -n "$got" ] || { log "no valid frames/s figure for $label (placed: $placed)"; exit 1; }
+    log "frames/s, switch ns per frame $label (placed: $placed): $got"
+    read -r fps ns <<< "$got"
+    if $placed; then echo "$fps" >> "$work/pfps-$label"; else
+      echo "$fps" >> "$work/fps-$label"
+      echo "$ns" >> "$work/nsf-$label"
+    fi
+  done
+  taskset -pc "$all_cpus" "$(switch_pid "$label")" >/dev/null  # the TCP runs leave placement to the scheduler
 }
 
 switchd "$work/sw" > "$work/switchd.log" 2>&1 & sw_pid=$! pids="$pids $!"
@@ -151,17 +170,18 @@ fi
 
 fig() { if [ -f "$work/$1" ]; then median < "$work/$1"; else echo -; fi; }
 all() { if [ -f "$work/$1" ]; then tr '\n' ' ' < "$work/$1"; fi; }
-fps_sw=$(fig fps-sw) fps_vde=$(fig fps-vde) tcp_sw=$(fig tcp-sw) tcp_vde=$(fig tcp-vde)
+fps_sw=$(fig fps-sw) fps_vde=$(fig fps-vde) pfps_sw=$(fig pfps-sw) pfps_vde=$(fig pfps-vde) tcp_sw=$(fig tcp-sw) tcp_vde=$(fig tcp-vde)
 rtt_sw=$(fig rtt-sw) rtt_vde=$(fig rtt-vde) cpu_sw=$(fig cpu-sw) cpu_vde=$(fig cpu-vde)
 nsf_sw=$(fig nsf-sw) nsf_vde=$(fig nsf-vde)
 printf 'medians of %s frames runs and %s UML runs per switch, alternating\n' "$reps" "$($frames_only && echo 0 || echo "$uml_reps")"
 printf '%-28s %14s %14s %8s\n' "figure" "switchd" "vde_switch" "ratio"
 printf '%-28s %14s %14s %8s\n' "frames/s (60 B, 2 clients)" "$fps_sw" "$fps_vde" "$(ratio "$fps_sw" "$fps_vde")"
+printf '%-28s %14s %14s %8s\n' "frames/s, switch on own CPU" "$pfps_sw" "$pfps_vde" "$(ratio "$pfps_sw" "$pfps_vde")"
 printf '%-28s %14s %14s %8s\n' "switch CPU ns per frame" "$nsf_sw" "$nsf_vde" "$(ratio "$nsf_vde" "$nsf_sw")"
 printf '%-28s %14s %14s %8s\n' "TCP node to node (MB/s)" "$tcp_sw" "$tcp_vde" "$(ratio "$tcp_sw" "$tcp_vde")"
 printf '%-28s %14s %14s %8s\n' "ping RTT avg (ms)" "$rtt_sw" "$rtt_vde" "$(ratio "$rtt_vde" "$rtt_sw")"
 printf '%-28s %14s %14s %8s\n' "switch CPU ms per MiB (TCP)" "$cpu_sw" "$cpu_vde" "$(ratio "$cpu_vde" "$cpu_sw")"
-printf 'runs: frames/s switchd %s| vde_switch %s; ns per frame switchd %s| vde_switch %s\n' \
-  "$(all fps-sw)" "$(all fps-vde)" "$(all nsf-sw)" "$(all nsf-vde)"
+printf 'runs: frames/s switchd %s| vde_switch %s; own CPU switchd %s| vde_switch %s; ns per frame switchd %s| vde_switch %s\n' \
+  "$(all fps-sw)" "$(all fps-vde)" "$(all pfps-sw)" "$(all pfps-vde)" "$(all nsf-sw)" "$(all nsf-vde)"
 $frames_only || printf 'runs: TCP MB/s switchd %s| vde_switch %s; RTT ms switchd %s| vde_switch %s; CPU ms/MiB switchd %s| vde_switch %s\n' \
   "$(all tcp-sw)" "$(all tcp-vde)" "$(all rtt-sw)" "$(all rtt-vde)" "$(all cpu-sw)" "$(all cpu-vde)"
