@@ -2,6 +2,8 @@
 
 #include <cstdio>
 
+#include "common/node_port.h"
+
 namespace ssiuml {
 
 std::string NodeMac(int node) {
@@ -21,7 +23,10 @@ std::vector<std::string> UmlArgv(const NodeLaunch& launch, const Config& config,
       "uml_dir=" + paths.UmlDir(),
       // A lock table needs little: the lock node takes no part in MEM.
       "mem=" + std::to_string(launch.node == kLockNode ? 64 : config.mem_mib) + "M",
-      "eth0=vde," + launch.switch_vnl + "," + NodeMac(launch.node),
+      // The description (after port, group and mode, left to the switch)
+      // tells switchd which node the port is: faults then follow the port,
+      // whatever source address the guest puts on its frames.
+      "eth0=vde," + launch.switch_vnl + "," + NodeMac(launch.node) + ",,,," + NodePortDescription(launch.node),
       // Every console and serial line is off except the two ssid holds.
       "con=null",
       "ssl=null",

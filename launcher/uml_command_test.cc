@@ -23,7 +23,7 @@ TEST_CASE("UML command line carries identity, disk, network and lines") {
   CHECK(has("uml_dir=/run/u/ssiuml/demo/uml"));
   CHECK(has("mem=128M"));
   CHECK(has("ubd0=/home/u/.ssiuml/clusters/demo/disk/node3.cow,/img/root.img"));
-  CHECK(has("eth0=vde,/run/u/ssiuml/demo/switch,02:55:4d:00:00:03"));
+  CHECK(has("eth0=vde,/run/u/ssiuml/demo/switch,02:55:4d:00:00:03,,,,ssiuml-node=3"));
   CHECK(has("con0=fd:3,fd:3"));
   CHECK(has("ssl1=fd:4,fd:4"));
   CHECK(has("ssi.node=3"));
@@ -55,7 +55,7 @@ TEST_CASE("the lock node boots the lock server's initramfs on the switch, with n
   NodeLaunch lock{kLockNode, "/usr/bin/linux.uml", "", "/sw", "", "/img/lock-initrd.gz", ""};
   auto argv = UmlArgv(lock, config, paths);
   auto has = [&](const std::string& arg) { return std::find(argv.begin(), argv.end(), arg) != argv.end(); };
-  CHECK(has("eth0=vde,/sw,02:55:4d:00:00:ff"));
+  CHECK(has("eth0=vde,/sw,02:55:4d:00:00:ff,,,,ssiuml-node=255"));
   CHECK(has("initrd=/img/lock-initrd.gz"));
   CHECK(has("mem=64M"));
   CHECK(has("ssi.lockd.heartbeat_ms=200"));

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "common/node_port.h"
+
 namespace ssiuml::vde {
 namespace {
 
@@ -20,7 +22,7 @@ void Fabric::Attach(int port, std::string description, Output output) {
   p.output = std::move(output);
   p.queue.clear();
   p.queue.reserve(kMaxBatch);
-  core_.AddPort(port);
+  core_.AddPort(port, NodeOfPortDescription(p.description));
 }
 
 void Fabric::Detach(int port) {

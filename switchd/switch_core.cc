@@ -25,6 +25,7 @@ const char* DropName(Drop cause) {
     case Drop::kLoss: return "loss";
     case Drop::kSamePort: return "same_port";
     case Drop::kFull: return "full";
+    case Drop::kSpoof: return "spoof";
     case Drop::kCount: break;
   }
   return "?";
@@ -37,11 +38,12 @@ int SwitchCore::NodeOfMac(const uint8_t* mac) {
   return mac[5];
 }
 
-void SwitchCore::AddPort(int port) {
+void SwitchCore::AddPort(int port, int node) {
   if (port < 0) return;
   if (size_t(port) >= slots_.size()) slots_.resize(size_t(port) + 1);
   if (slots_[port].attached) return;
-  slots_[port] = Slot{true, 0, PortCounters()};
+  bool bound = node >= 1 && node <= kGatewayNode;
+  slots_[port] = Slot{true, bound, bound ? node : 0, PortCounters()};
   ports_.insert(std::lower_bound(ports_.begin(), ports_.end(), port), port);
 }
 
@@ -154,13 +156,25 @@ void SwitchCore::Deliver(int port, int src_node, int unicast_node, double random
     out->push_back({port, 0});
     return;
   }
-  int dst_node = unicast_node != 0 ? unicast_node : port == gateway_port_ ? kGatewayNode : NodeOfPort(port);
+  int dst_node = port == gateway_port_ ? kGatewayNode
+                 : slots_[port].bound ? slots_[port].node
+                 : unicast_node != 0  ? unicast_node
+                                      : NodeOfPort(port);
   Drop cause;
   if (Blocked(src_node, dst_node, random, &cause)) {
     ++slots_[port].counters.drops[static_cast<size_t>(cause)];
     return;
   }
   out->push_back({port, DelayFor(src_node, dst_node, random)});
+}
+
+bool SwitchCore::Spoofed(int ingress, const uint8_t* src) const {
+  int claimed = NodeOfMac(src);
+  if (claimed != 0 && claimed != slots_[ingress].node) return true;
+  auto owner = macs_.find(MacKey(src));
+  if (owner == macs_.end() || owner->second.port == ingress) return false;
+  int port = owner->second.port;
+  return port == gateway_port_ || (HasPort(port) && slots_[port].bound);
 }
 
 void SwitchCore::Route(int ingress, const uint8_t* frame, size_t len, uint64_t now_ms, double random,
@@ -176,14 +190,19 @@ void SwitchCore::Route(int ingress, const uint8_t* frame, size_t len, uint64_t n
     ++in.drops[static_cast<size_t>(Drop::kOversize)];
     return;
   }
-  ++in.rx_frames;
-  in.rx_bytes += len;
   const uint8_t* dst = frame;
   const uint8_t* src = frame + 6;
-  int src_node = ingress == gateway_port_ ? kGatewayNode : NodeOfMac(src);
+  const Slot& slot = slots_[ingress];
+  if (slot.bound && Spoofed(ingress, src)) {
+    ++in.drops[static_cast<size_t>(Drop::kSpoof)];
+    return;
+  }
+  ++in.rx_frames;
+  in.rx_bytes += len;
+  int src_node = ingress == gateway_port_ ? kGatewayNode : slot.bound ? slot.node : NodeOfMac(src);
   if (!Multicast(src) && !hub_) {
     macs_[MacKey(src)] = {ingress, now_ms};
-    if (src_node != 0 && src_node != kGatewayNode) slots_[ingress].node = src_node;
+    if (!slot.bound && src_node != 0 && src_node != kGatewayNode) slots_[ingress].node = src_node;
   }
   int unicast_node = Multicast(dst) ? 0 : NodeOfMac(dst);
   auto known = hub_ || Multicast(dst) ? macs_.end() : macs_.find(MacKey(dst));

@@ -23,7 +23,7 @@ constexpr size_t kMaxFrame = 1518;  // Ethernet with a VLAN tag; larger is over 
 constexpr size_t kMinFrame = 14;
 constexpr uint64_t kMacExpiryMs = 100000;
 
-enum class Drop { kRunt, kOversize, kDown, kPartition, kLoss, kSamePort, kFull, kCount };
+enum class Drop { kRunt, kOversize, kDown, kPartition, kLoss, kSamePort, kFull, kSpoof, kCount };
 const char* DropName(Drop cause);
 
 struct PortCounters {
@@ -43,7 +43,12 @@ class SwitchCore {
 
   // Ports are small numbers (VDE 1-999, internal from 1000): the per-frame
   // lookups index flat arrays.
-  void AddPort(int port);
+  // node (1-255, 0: none) binds the port to that node, as ssid's nodes say
+  // in their VDE description: faults then follow the port, and a frame from
+  // it that claims another node's MAC, or a MAC on another bound port or the
+  // gateway's, is dropped (Drop::kSpoof). An unbound port's node is the one
+  // its frames' source MAC names (a host tool, or a cascade of switches).
+  void AddPort(int port, int node = 0);
   void RemovePort(int port);  // also forgets its MACs
   bool HasPort(int port) const { return port >= 0 && size_t(port) < slots_.size() && slots_[port].attached; }
   const std::vector<int>& ports() const { return ports_; }  // ascending
@@ -101,9 +106,13 @@ class SwitchCore {
   };
   struct Slot {
     bool attached = false;
+    bool bound = false;  // node came with the port, not from its frames
     int node = 0;
     PortCounters counters;
   };
+  // Whether a frame from a bound ingress with this source MAC claims an
+  // address that is not its own (see AddPort).
+  bool Spoofed(int ingress, const uint8_t* src) const;
   void Deliver(int port, int src_node, int unicast_node, double random, std::vector<Egress>* out);
   bool Blocked(int src_node, int dst_node, double random, Drop* cause) const;
   uint32_t DelayFor(int src_node, int dst_node, double random) const;

@@ -132,6 +132,69 @@ TEST_CASE("the gateway stays with the largest group of a partition") {
   CHECK_FALSE(reach(2));
 }
 
+TEST_CASE("a bound port is its node: faults follow the port, and frames claiming another's address are dropped") {
+  SwitchCore sw(false);
+  for (int p = 1; p <= 3; ++p) sw.AddPort(p, p);  // as ssid's nodes, ports bound by their description
+  const int gw = 1000;
+  sw.AddPort(gw);
+  sw.SetGatewayPort(gw);
+  CHECK(sw.NodeOfPort(3) == 3);  // known before any frame
+  std::vector<uint8_t> from_gw = Frame(-1, 0);
+  from_gw[6] = 0x52;  // slirp's MAC, not a node's
+  CHECK(Ports(Route(sw, gw, from_gw.data(), from_gw.size(), 0, 0.5)) == std::vector<int>{1, 2, 3});
+  for (int n = 1; n <= 3; ++n) {
+    auto hello = Frame(-1, n);
+    Route(sw, n, hello.data(), hello.size(), 0, 0.5);
+  }
+  auto spoofed = [&](int port) { return sw.counters(port).drops[static_cast<size_t>(Drop::kSpoof)]; };
+  auto as1 = Frame(2, 1);  // node 3 writes node 1's MAC
+  CHECK(Route(sw, 3, as1.data(), as1.size(), 1, 0.5).empty());
+  auto as_gw = from_gw;  // and then the gateway's
+  CHECK(Route(sw, 3, as_gw.data(), as_gw.size(), 1, 0.5).empty());
+  CHECK(spoofed(3) == 2);
+  CHECK(sw.counters(3).rx_frames == 1);  // only its own hello
+  auto to1 = Frame(1, 2);
+  CHECK(Ports(Route(sw, 2, to1.data(), to1.size(), 2, 0.5)) == std::vector<int>{1});  // node 1's MAC stayed on port 1
+
+  // A MAC that is nobody's passes, and counts as the port's node: a partition
+  // cuts it off too.
+  std::vector<uint8_t> stranger = Frame(-1, 0);
+  stranger[6] = 0x0a;
+  sw.Partition({{1, 2}, {3}});
+  CHECK(Route(sw, 3, stranger.data(), stranger.size(), 3, 0.5).empty());
+  CHECK(sw.counters(1).drops[static_cast<size_t>(Drop::kPartition)] == 1);
+  // And frames to a bound port are cut by its node, whatever MAC they are sent to.
+  std::vector<uint8_t> to_stranger = Frame(0, 1);
+  to_stranger[0] = 0x0a;
+  to_stranger[5] = 0;
+  CHECK(Route(sw, 1, to_stranger.data(), to_stranger.size(), 3, 0.5).empty());  // learned on port 3
+  sw.Heal();
+  CHECK(Ports(Route(sw, 1, to_stranger.data(), to_stranger.size(), 3, 0.5)) == std::vector<int>{3});
+  CHECK(spoofed(3) == 2);
+
+  // An unbound port (a host tool, a cascade) may carry any node's frames.
+  sw.AddPort(4);
+  auto as2 = Frame(-1, 2);
+  CHECK_FALSE(Route(sw, 4, as2.data(), as2.size(), 4, 0.5).empty());
+  CHECK(spoofed(4) == 0);
+  // A bound port that goes forgets its MACs: node 3 may come back on another port.
+  sw.RemovePort(3);
+  sw.AddPort(5, 3);
+  auto back = Frame(-1, 3);
+  CHECK(Ports(Route(sw, 5, back.data(), back.size(), 5, 0.5)) == std::vector<int>{1, 2, 4, gw});
+  CHECK(spoofed(5) == 0);
+}
+
+TEST_CASE("a port description that names no node leaves the port unbound") {
+  SwitchCore sw(false);
+  sw.AddPort(1, 0);
+  sw.AddPort(2, 256);  // out of range: as if none
+  auto f = Frame(-1, 7);
+  Route(sw, 2, f.data(), f.size(), 0, 0.5);
+  CHECK(sw.NodeOfPort(2) == 7);  // learned from its frames, as before
+  CHECK(sw.NodeOfPort(1) == 0);
+}
+
 TEST_CASE("loss, delay and a node's link down") {
   SwitchCore sw = ThreeNodes();
   auto to2 = Frame(2, 1);

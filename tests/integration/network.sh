@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # switchd under real nodes: partitions cut exactly the links between groups,
 # a majorities ring those across the ring, and heal in one step, loss and
-# delay act on a node's traffic, every fault is an event, vde_plug connects
+# delay act on a node's traffic, every fault is an event, a guest cannot
+# pass for another node or slip a partition by its MAC, vde_plug connects
 # unchanged, and garbage on the switch's ctl socket is refused while the
 # nodes keep talking. The lock server's expiry is long here, so cut-off
 # nodes are not fenced: membership.sh tests that.
@@ -44,6 +45,23 @@ expect_output "status counts drops by cause" "partition=|loss=" ssi-net --cluste
 events=$HOME/.ssiuml/clusters/$C/events.jsonl
 check "faults are events" test "$(grep -c '"event":"net_' "$events")" -ge 10
 check "the ring is an event" grep -q '"event":"net_ring".*"nodes":\[1,2,3\]' "$events"
+
+# A guest that writes another address on its frames is still its own node to
+# the switch (ssid binds each port to its node): frames claiming another
+# node's MAC are dropped as spoofed, and a MAC that is nobody's is cut by a
+# partition like the node's own.
+mac3() { ssi-exec --cluster $C 3 -- "ip link set eth0 down && ip link set eth0 address $1 && ip link set eth0 up"; }
+expect_output "a node's port is bound to it at connect" "port 3 up: ssiuml-node=3 " cat "$HOME/.ssiuml/clusters/$C/log/switch.log"
+check "node3 takes node1's MAC" mac3 02:55:4d:00:00:01
+expect_output "node3 posing as node1 reaches nobody" "100% packet loss" ssi-exec --cluster $C 3 -- ping -c 1 -W 1 node2
+check "node1 still reaches node2" ssi-exec --cluster $C 1 -- ping -c 1 -W 2 node2
+expect_output "status counts spoofed frames" "spoof=[1-9]" ssi-net --cluster $C status
+check "node3 takes a MAC that is nobody's" mac3 0a:00:00:00:00:03
+check "ssi-net partition 1,2 3" ssi-net --cluster $C partition 1,2 3
+expect_output "the partition still cuts node3 off" "100% packet loss" ssi-exec --cluster $C 3 -- ping -c 1 -W 1 node2
+check "heal" ssi-net --cluster $C heal
+check "node3 takes its own MAC back" mac3 02:55:4d:00:00:03
+check "node3 reaches node2 again" ssi-exec --cluster $C 3 -- ping -c 1 -W 2 node2
 
 # Bad input on the ctl socket and from clients that vanish.
 head -c 300 /dev/urandom | $SSI_BIN/sockcat "$sw/ctl" 500 >/dev/null 2>&1
