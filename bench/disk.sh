@@ -12,14 +12,18 @@
 # VM a request that crosses CPUs (guest process to UML kernel to I/O thread
 # or server and back) waits for an idle virtual CPU to wake, which costs more
 # than the I/O itself.
-# Usage: bench/disk.sh [--rounds N] [--pin CPU]
+# --data runs bench/guest-disk-data.sh instead: the same workload with data
+# that is not zeros (the anchor's zeros are unmapped blocks to plx, so plxd
+# writes and reads no data for them; the peers write and read them all).
+# Usage: bench/disk.sh [--rounds N] [--pin CPU] [--data]
 set -euo pipefail
-rounds=5 pin=()
-usage() { echo "usage: bench/disk.sh [--rounds N] [--pin CPU]" >&2; exit 2; }
+rounds=5 pin=() workload=guest-disk.sh
+usage() { echo "usage: bench/disk.sh [--rounds N] [--pin CPU] [--data]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) [ $# -ge 2 ] || usage; rounds=$2; shift ;;
     --pin) [ $# -ge 2 ] || usage; pin=(taskset -c "$2"); shift ;;
+    --data) workload=guest-disk-data.sh ;;
     *) usage ;;
   esac
   shift
@@ -34,7 +38,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-cp "$here/bench/guest-disk.sh" "$work/guest-disk.sh"
+cp "$here/bench/$workload" "$work/guest-disk.sh"
 truncate -s 600M "$work/base.img"
 
 # run_guest NAME DEVICE [UML ARGS...]: boots a node whose console runs the
@@ -115,7 +119,7 @@ for round in $(seq "$rounds"); do
   done
 done
 
-printf 'medians of %s rounds, each back end on a fresh disk, order rotated%s\n' "$rounds" "${pin:+, all on CPU ${pin[2]}}"
+printf 'medians of %s rounds of %s, each back end on a fresh disk, order rotated%s\n' "$rounds" "$workload" "${pin:+, all on CPU ${pin[2]}}"
 printf '%-20s %10s %10s %10s %10s %12s %10s\n' figure plxd ubd-cow qsd-raw qsd-qcow2 "plxd/qcow2" "plxd/ubd"
 for f in "${figures[@]}"; do
   p=$(median < "$work/fig-plxd-$f") u=$(median < "$work/fig-ubd-$f")

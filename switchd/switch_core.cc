@@ -171,10 +171,10 @@ void SwitchCore::Deliver(int port, int src_node, int unicast_node, double random
 bool SwitchCore::Spoofed(int ingress, const uint8_t* src) const {
   int claimed = NodeOfMac(src);
   if (claimed != 0 && claimed != slots_[ingress].node) return true;
+  // Other MACs may move between nodes (a VRRP virtual MAC fails over), but
+  // not away from the gateway.
   auto owner = macs_.find(MacKey(src));
-  if (owner == macs_.end() || owner->second.port == ingress) return false;
-  int port = owner->second.port;
-  return port == gateway_port_ || (HasPort(port) && slots_[port].bound);
+  return owner != macs_.end() && owner->second.port == gateway_port_ && ingress != gateway_port_;
 }
 
 void SwitchCore::Route(int ingress, const uint8_t* frame, size_t len, uint64_t now_ms, double random,

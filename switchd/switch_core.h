@@ -45,9 +45,9 @@ class SwitchCore {
   // lookups index flat arrays.
   // node (1-255, 0: none) binds the port to that node, as ssid's nodes say
   // in their VDE description: faults then follow the port, and a frame from
-  // it that claims another node's MAC, or a MAC on another bound port or the
-  // gateway's, is dropped (Drop::kSpoof). An unbound port's node is the one
-  // its frames' source MAC names (a host tool, or a cascade of switches).
+  // it that claims another node's MAC or one learned on the gateway's port
+  // is dropped (Drop::kSpoof). An unbound port's node is the one its frames'
+  // source MAC names (a host tool, or a cascade of switches).
   void AddPort(int port, int node = 0);
   void RemovePort(int port);  // also forgets its MACs
   bool HasPort(int port) const { return port >= 0 && size_t(port) < slots_.size() && slots_[port].attached; }

@@ -172,6 +172,16 @@ TEST_CASE("a bound port is its node: faults follow the port, and frames claiming
   CHECK(Ports(Route(sw, 1, to_stranger.data(), to_stranger.size(), 3, 0.5)) == std::vector<int>{3});
   CHECK(spoofed(3) == 2);
 
+  // A MAC that is no node's may move from node to node, as a VRRP virtual MAC fails over.
+  std::vector<uint8_t> vrrp = Frame(-1, 0);
+  vrrp[6] = 0x00, vrrp[7] = 0x00, vrrp[8] = 0x5e, vrrp[9] = 0x00, vrrp[10] = 0x01, vrrp[11] = 0x07;
+  CHECK_FALSE(Route(sw, 3, vrrp.data(), vrrp.size(), 3, 0.5).empty());
+  CHECK_FALSE(Route(sw, 2, vrrp.data(), vrrp.size(), 3, 0.5).empty());
+  std::vector<uint8_t> to_vrrp = Frame(0, 1);
+  std::copy(vrrp.begin() + 6, vrrp.begin() + 12, to_vrrp.begin());
+  CHECK(Ports(Route(sw, 1, to_vrrp.data(), to_vrrp.size(), 3, 0.5)) == std::vector<int>{2});
+  CHECK(spoofed(2) == 0);
+
   // An unbound port (a host tool, a cascade) may carry any node's frames.
   sw.AddPort(4);
   auto as2 = Frame(-1, 2);
