@@ -63,17 +63,17 @@ cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
 # The CPUs this benchmark may use: with two or more, the placed runs put the
 # switch on the first and both clients on the second.
-mapfile -t cpus < <(taskset -pc $$ | sed 's/.*: //' | tr ',' '\n' |
+all_cpus=$(taskset -pc $$ | sed 's/.*: //')
+mapfile -t cpus < <(tr ',' '\n' <<< "$all_cpus" |
   awk -F- '{ for (c = $1; c <= ($2 == "" ? $1 : $2); c++) print c }')
-all_cpus=$(IFS=,; echo "${cpus[*]}")
 
 # frames_once DIR LABEL PLACED: "FPS NS_PER_FRAME" delivered node 1 -> node 2,
-# or nothing if invalid. PLACED=true: switch on cpus[0], clients on cpus[1].
+# or nothing if invalid. PLACED=true: switch on cpus[0], clients on cpus[1]
+# (frames puts the switch back on every CPU after).
 frames_once() {
   local pid ticks0 client=()
   pid=$(switch_pid "$2")
-  if $3; then taskset -pc "${cpus[0]}" "$pid" >/dev/null; client=(taskset -c "${cpus[1]}")
-  else taskset -pc "$all_cpus" "$pid" >/dev/null; fi
+  if $3; then taskset -pc "${cpus[0]}" "$pid" >/dev/null; client=(taskset -c "${cpus[1]}"); fi
   ticks0=$(cpu_ticks "$pid")
   "${client[@]}" vde_probe recv "$1" --node 2 --seconds 4 > "$work/recv" & local r=$!
   sleep 0.5

@@ -168,13 +168,14 @@ void SwitchCore::Deliver(int port, int src_node, int unicast_node, double random
   out->push_back({port, DelayFor(src_node, dst_node, random)});
 }
 
+// Only bound ports are asked, and the gateway's never is one.
 bool SwitchCore::Spoofed(int ingress, const uint8_t* src) const {
   int claimed = NodeOfMac(src);
   if (claimed != 0 && claimed != slots_[ingress].node) return true;
   // Other MACs may move between nodes (a VRRP virtual MAC fails over), but
   // not away from the gateway.
   auto owner = macs_.find(MacKey(src));
-  return owner != macs_.end() && owner->second.port == gateway_port_ && ingress != gateway_port_;
+  return owner != macs_.end() && owner->second.port == gateway_port_;
 }
 
 void SwitchCore::Route(int ingress, const uint8_t* frame, size_t len, uint64_t now_ms, double random,
