@@ -15,15 +15,22 @@
 # --data runs bench/guest-disk-data.sh instead: the same workload with data
 # that is not zeros (the anchor's zeros are unmapped blocks to plx, so plxd
 # writes and reads no data for them; the peers write and read them all).
-# Usage: bench/disk.sh [--rounds N] [--pin CPU] [--data]
+# --write-back has the guest set every virtio disk's cache to write back
+# before the workload, so that the anchor's fsync sends a FLUSH to each back
+# end. qemu-storage-daemon's export offers its cache as write-through (the
+# guest then sends no FLUSH) yet writes into the host's page cache and never
+# syncs it: by default its sequential write ends with nothing durable, while
+# plxd (which offers a write-back cache) and ubd sync all 512 MiB in it.
+# Usage: bench/disk.sh [--rounds N] [--pin CPU] [--data] [--write-back]
 set -euo pipefail
-rounds=5 pin=() workload=guest-disk.sh
-usage() { echo "usage: bench/disk.sh [--rounds N] [--pin CPU] [--data]" >&2; exit 2; }
+rounds=5 pin=() workload=guest-disk.sh write_back=""
+usage() { echo "usage: bench/disk.sh [--rounds N] [--pin CPU] [--data] [--write-back]" >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --rounds) [ $# -ge 2 ] || usage; rounds=$2; shift ;;
     --pin) [ $# -ge 2 ] || usage; pin=(taskset -c "$2"); shift ;;
     --data) workload=guest-disk-data.sh ;;
+    --write-back) write_back="echo 'write back' > /sys/block/vda/cache_type;" ;;
     *) usage ;;
   esac
   shift
@@ -47,7 +54,7 @@ run_guest() {
   local name=$1 device=$2
   shift 2
   local prep=""
-  case "$device" in /dev/vd*) prep="insmod /lib/modules/virtio_blk.ko; sleep 1;" ;; esac
+  case "$device" in /dev/vd*) prep="insmod /lib/modules/virtio_blk.ko; sleep 1; $write_back" ;; esac
   # The console shell reads the commands; the feeder outlives the guest, so
   # it is a process substitution nobody waits for.
   timeout 600 "${pin[@]}" linux.uml umid="disk-$name-$$" uml_dir="$work/uml" mem=256M \
@@ -119,7 +126,8 @@ for round in $(seq "$rounds"); do
   done
 done
 
-printf 'medians of %s rounds of %s, each back end on a fresh disk, order rotated%s\n' "$rounds" "$workload" "${pin:+, all on CPU ${pin[2]}}"
+printf 'medians of %s rounds of %s, each back end on a fresh disk, order rotated%s%s\n' "$rounds" "$workload" \
+  "${pin:+, all on CPU ${pin[2]}}" "${write_back:+, every virtio disk write-back (fsync flushes every back end)}"
 printf '%-20s %10s %10s %10s %10s %12s %10s\n' figure plxd ubd-cow qsd-raw qsd-qcow2 "plxd/qcow2" "plxd/ubd"
 for f in "${figures[@]}"; do
   p=$(median < "$work/fig-plxd-$f") u=$(median < "$work/fig-ubd-$f")

@@ -35,10 +35,32 @@ class RandomRWFile {
     return Status::OK();
   }
   virtual Status Write(uint64_t offset, std::string_view data) = 0;
+  // Writes the buffers in turn at offset (pwritev). The default writes them
+  // one by one.
+  virtual Status WriteV(uint64_t offset, std::span<const iovec> bufs) {
+    for (const iovec& b : bufs) {
+      Status s = Write(offset, std::string_view(static_cast<const char*>(b.iov_base), b.iov_len));
+      if (!s.ok()) return s;
+      offset += b.iov_len;
+    }
+    return Status::OK();
+  }
+  // Writes data and makes it durable, with the file size it needs, without
+  // waiting for the file's other writes (RWF_DSYNC): metadata that must be
+  // durable before what follows, in a file where megabytes of data may be
+  // waiting for their own sync. The default writes and syncs the whole file.
+  virtual Status WriteDurable(uint64_t offset, std::string_view data) {
+    Status s = Write(offset, data);
+    return s.ok() ? Sync() : s;
+  }
   // Makes every completed Write durable.
   virtual Status Sync() = 0;
   virtual Status Size(uint64_t* size) = 0;
   virtual Status Truncate(uint64_t size) = 0;
+  // Starts writing the file's dirty pages to the device and returns without
+  // waiting (sync_file_range): a later Sync has less left to write. Makes
+  // nothing durable. The default does nothing.
+  virtual void StartWriteback() {}
 };
 
 // An advisory whole-file lock held until released or the process dies.

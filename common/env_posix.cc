@@ -16,6 +16,15 @@
 namespace ssiuml {
 namespace {
 
+// Steps the buffers from *first past done bytes (a short preadv or pwritev).
+void Advance(std::vector<iovec>& bufs, size_t* first, size_t done) {
+  while (*first < bufs.size() && done >= bufs[*first].iov_len) done -= bufs[(*first)++].iov_len;
+  if (done > 0) {
+    bufs[*first].iov_base = static_cast<char*>(bufs[*first].iov_base) + done;
+    bufs[*first].iov_len -= done;
+  }
+}
+
 class PosixRandomRWFile final : public RandomRWFile {
  public:
   PosixRandomRWFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
@@ -48,13 +57,7 @@ class PosixRandomRWFile final : public RandomRWFile {
       }
       if (r == 0) break;
       *got += static_cast<size_t>(r);
-      // Step past what this read filled.
-      size_t left = static_cast<size_t>(r);
-      while (first < rest.size() && left >= rest[first].iov_len) left -= rest[first++].iov_len;
-      if (left > 0) {
-        rest[first].iov_base = static_cast<char*>(rest[first].iov_base) + left;
-        rest[first].iov_len -= left;
-      }
+      Advance(rest, &first, static_cast<size_t>(r));
     }
     return Status::OK();
   }
@@ -64,6 +67,37 @@ class PosixRandomRWFile final : public RandomRWFile {
     while (done < data.size()) {
       ssize_t r = ::pwrite(fd_, data.data() + done, data.size() - done,
                            static_cast<off_t>(offset + done));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno("write " + path_, errno);
+      }
+      done += static_cast<size_t>(r);
+    }
+    return Status::OK();
+  }
+
+  Status WriteV(uint64_t offset, std::span<const iovec> bufs) override {
+    std::vector<iovec> rest(bufs.begin(), bufs.end());
+    size_t first = 0;
+    while (first < rest.size()) {
+      int count = static_cast<int>(std::min<size_t>(rest.size() - first, IOV_MAX));
+      ssize_t r = ::pwritev(fd_, rest.data() + first, count, static_cast<off_t>(offset));
+      if (r < 0) {
+        if (errno == EINTR) continue;
+        return Status::FromErrno("write " + path_, errno);
+      }
+      offset += static_cast<uint64_t>(r);
+      Advance(rest, &first, static_cast<size_t>(r));
+    }
+    return Status::OK();
+  }
+
+  Status WriteDurable(uint64_t offset, std::string_view data) override {
+    size_t done = 0;
+    while (done < data.size()) {
+      iovec one{const_cast<char*>(data.data() + done), data.size() - done};
+      ssize_t r = ::pwritev2(fd_, &one, 1, static_cast<off_t>(offset + done), RWF_DSYNC);
+      if (r < 0 && (errno == EOPNOTSUPP || errno == EINVAL)) return RandomRWFile::WriteDurable(offset, data);
       if (r < 0) {
         if (errno == EINTR) continue;
         return Status::FromErrno("write " + path_, errno);
@@ -89,6 +123,11 @@ class PosixRandomRWFile final : public RandomRWFile {
     if (::ftruncate(fd_, static_cast<off_t>(size)) != 0)
       return Status::FromErrno("truncate " + path_, errno);
     return Status::OK();
+  }
+
+  void StartWriteback() override {
+    // Only a hint: a failure here shows again at the next Sync.
+    (void)::sync_file_range(fd_, 0, 0, SYNC_FILE_RANGE_WRITE);
   }
 
  private:

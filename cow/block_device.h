@@ -20,10 +20,11 @@ class BlockDevice {
   virtual bool read_only() const = 0;
   // Serial number the guest sees (GET_ID), at most 20 bytes.
   virtual std::string id() const = 0;
-  // Offsets and lengths are multiples of 4096. Reads fill bufs in turn (the
-  // guest's own pages: no copy through a bounce buffer); len = their total.
+  // Offsets and lengths are multiples of 4096. Reads fill bufs in turn and
+  // writes write them in turn (the guest's own pages: no copy through a
+  // bounce buffer); len = their total.
   virtual Status Read(uint64_t offset, std::span<const iovec> bufs) = 0;
-  virtual Status Write(uint64_t offset, size_t len, const uint8_t* buf) = 0;
+  virtual Status Write(uint64_t offset, std::span<const iovec> bufs) = 0;
   // Makes every completed write durable.
   virtual Status Flush() = 0;
   virtual Status WriteZeroes(uint64_t offset, uint64_t len) = 0;

@@ -18,17 +18,8 @@ class MemFile final : public RandomRWFile {
     return Status::OK();
   }
 
-  Status Write(uint64_t offset, std::string_view bytes) override {
-    if (!writable_) return Status::IOError("write to a read-only file");
-    std::lock_guard<std::mutex> lock(env_->mu_);
-    Status s = env_->Tick();
-    if (!s.ok()) return s;
-    std::string& c = data_->current;
-    if (c.size() < offset + bytes.size()) c.resize(offset + bytes.size(), '\0');
-    std::memcpy(c.data() + offset, bytes.data(), bytes.size());
-    data_->unsynced.push_back({false, offset, std::string(bytes)});
-    return Status::OK();
-  }
+  Status Write(uint64_t offset, std::string_view bytes) override { return Put(offset, bytes, false); }
+  Status WriteDurable(uint64_t offset, std::string_view bytes) override { return Put(offset, bytes, true); }
 
   Status Sync() override {
     std::lock_guard<std::mutex> lock(env_->mu_);
@@ -55,6 +46,18 @@ class MemFile final : public RandomRWFile {
   }
 
  private:
+  Status Put(uint64_t offset, std::string_view bytes, bool durable) {
+    if (!writable_) return Status::IOError("write to a read-only file");
+    std::lock_guard<std::mutex> lock(env_->mu_);
+    Status s = env_->Tick();
+    if (!s.ok()) return s;
+    std::string& c = data_->current;
+    if (c.size() < offset + bytes.size()) c.resize(offset + bytes.size(), '\0');
+    std::memcpy(c.data() + offset, bytes.data(), bytes.size());
+    data_->unsynced.push_back({false, offset, std::string(bytes), durable});
+    return Status::OK();
+  }
+
   FaultEnv* env_;
   std::shared_ptr<FaultEnv::Data> data_;
   bool writable_;
@@ -112,7 +115,7 @@ void FaultEnv::Crash(std::mt19937_64* rng) {
         c.resize(op.offset, '\0');
         continue;
       }
-      int choice = static_cast<int>((*rng)() % 4);  // lost, landed, or torn
+      int choice = op.durable ? 1 : static_cast<int>((*rng)() % 4);  // lost, landed, or torn
       if (choice == 0) continue;
       size_t n = op.bytes.size();
       if (choice == 3 && n > 512) n = ((*rng)() % (n / 512)) * 512;

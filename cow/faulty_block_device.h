@@ -21,8 +21,8 @@ class FaultyBlockDevice : public BlockDevice {
   Status Read(uint64_t offset, std::span<const iovec> bufs) override {
     return failing_ ? Injected() : base_->Read(offset, bufs);
   }
-  Status Write(uint64_t offset, size_t len, const uint8_t* buf) override {
-    return failing_ ? Injected() : base_->Write(offset, len, buf);
+  Status Write(uint64_t offset, std::span<const iovec> bufs) override {
+    return failing_ ? Injected() : base_->Write(offset, bufs);
   }
   Status Flush() override { return failing_ ? Injected() : base_->Flush(); }
   Status WriteZeroes(uint64_t offset, uint64_t len) override {

@@ -33,13 +33,11 @@ class FileBlockDevice final : public BlockDevice {
     return Status::OK();
   }
 
-  Status Write(uint64_t offset, size_t len, const uint8_t* buf) override {
-    size_t done = 0;
-    while (done < len) {
-      ssize_t n = ::pwrite(fd_.get(), buf + done, len - done, static_cast<off_t>(offset + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) return Status::FromErrno("write " + path_, errno);
-      done += static_cast<size_t>(n);
+  Status Write(uint64_t offset, std::span<const iovec> bufs) override {
+    for (const iovec& b : bufs) {
+      Status s = WriteOne(offset, b.iov_len, static_cast<const uint8_t*>(b.iov_base));
+      if (!s.ok()) return s;
+      offset += b.iov_len;
     }
     return Status::OK();
   }
@@ -55,14 +53,25 @@ class FileBlockDevice final : public BlockDevice {
       return Status::OK();
     std::vector<uint8_t> zeroes(65536);
     for (uint64_t done = 0; done < len; done += zeroes.size()) {
-      Status s = Write(offset + done, static_cast<size_t>(std::min<uint64_t>(zeroes.size(), len - done)),
-                       zeroes.data());
+      Status s = WriteOne(offset + done, static_cast<size_t>(std::min<uint64_t>(zeroes.size(), len - done)),
+                          zeroes.data());
       if (!s.ok()) return s;
     }
     return Status::OK();
   }
 
  private:
+  Status WriteOne(uint64_t offset, size_t len, const uint8_t* buf) {
+    size_t done = 0;
+    while (done < len) {
+      ssize_t n = ::pwrite(fd_.get(), buf + done, len - done, static_cast<off_t>(offset + done));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) return Status::FromErrno("write " + path_, errno);
+      done += static_cast<size_t>(n);
+    }
+    return Status::OK();
+  }
+
   Status ReadOne(uint64_t offset, size_t len, uint8_t* buf) {
     size_t done = 0;
     while (done < len) {

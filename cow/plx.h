@@ -99,7 +99,12 @@ class Vdi {
     const iovec one{buf, len};
     return ReadV(offset, {&one, 1});
   }
-  virtual Status Write(uint64_t offset, std::string_view data) = 0;
+  // Writes bufs in turn (a guest's scattered pages), len = their total.
+  virtual Status WriteV(uint64_t offset, std::span<const iovec> bufs) = 0;
+  Status Write(uint64_t offset, std::string_view data) {
+    const iovec one{const_cast<char*>(data.data()), data.size()};
+    return WriteV(offset, {&one, 1});
+  }
   // Makes every write that returned before the call durable.
   virtual Status Flush() = 0;
   // Grows (never shrinks) the VDI.

@@ -41,7 +41,7 @@ class VdiImpl final : public Vdi {
   uint64_t size() const override;
   bool read_only() const override { return read_only_; }
   Status ReadV(uint64_t offset, std::span<const iovec> bufs) override;
-  Status Write(uint64_t offset, std::string_view data) override;
+  Status WriteV(uint64_t offset, std::span<const iovec> bufs) override;
   Status Flush() override;
   Status Resize(uint64_t size) override;
   Status Snapshot(const std::string& name, SnapshotInfo* info) override;
@@ -129,7 +129,10 @@ class StoreImpl final : public Store {
   }
   // Reads consecutive blocks from first into bufs, whose total is whole blocks.
   Status ReadBlocks(uint64_t first, std::span<const iovec> bufs);
-  Status WriteBlocks(uint64_t first, std::string_view data);
+  // Writes a VDI's data, bufs (whole blocks), to consecutive blocks from
+  // first; starts writing the store's dirty data back every few MiB.
+  Status WriteBlocks(uint64_t first, std::span<const iovec> bufs);
+  Status WriteBlocks(uint64_t first, std::string_view data) { return file_->Write(first * kBlockSize, data); }
   Status Sync() { return file_->Sync(); }
   Status ReadNode(uint64_t block, std::shared_ptr<const Node>* node);
   // Corruption unless block can hold data, nodes or logs.
@@ -161,6 +164,7 @@ class StoreImpl final : public Store {
   class MetaLock;
   Status LoadSuperblock();
   Status LoadRegistry();
+  // Writes sb durably over the older of the two copies.
   Status WriteSuperblock(const Superblock& sb);
   Status Grow(uint64_t* extent);
   // Finds a live VDI by name or uid in registry_.
@@ -191,6 +195,7 @@ class StoreImpl final : public Store {
   Superblock sb_;  // geometry; extent_count and seq are kept current under grow_mu_
   int sb_half_ = 0;  // guarded by grow_mu_
   std::atomic<uint64_t> extent_count_{0};
+  std::atomic<uint64_t> written_since_writeback_{0};
   std::vector<Slot> registry_;            // guarded by meta_mu_
 
   std::mutex open_mu_;

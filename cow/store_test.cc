@@ -151,6 +151,33 @@ TEST_CASE("plx reads into scattered buffers across stored and zero blocks") {
   CHECK(v->ReadV(0, unaligned).IsInvalidArgument());
 }
 
+TEST_CASE("plx writes from scattered buffers, zero blocks among them unmapped") {
+  Fixture f;
+  REQUIRE(f.store->CreateVdi("v", 16 * kMiB, "").ok());
+  auto v = f.Open("v");
+  REQUIRE(WriteTag(v.get(), 1, 9).ok());
+  std::string data;
+  for (uint64_t a = 0; a < 6; a++) data += a == 1 || a == 3 ? std::string(kBlockSize, '\0') : BlockData(7, a);
+  // Pieces that straddle blocks; block 1 (mapped before) and block 3 are zeros
+  // split across pieces.
+  const size_t cuts[] = {0, 100, 4096, 9000, 9001, 20000, data.size()};
+  std::vector<iovec> bufs;
+  for (size_t i = 0; i + 1 < std::size(cuts); i++) bufs.push_back({data.data() + cuts[i], cuts[i + 1] - cuts[i]});
+  REQUIRE(v->WriteV(0, bufs).ok());
+  std::string got(data.size(), 'x');
+  REQUIRE(v->Read(0, got.size(), got.data()).ok());
+  CHECK(got == data);
+  CHECK(v->Stats().blocks_allocated == 1 + 4);
+  REQUIRE(v->Flush().ok());
+  v.reset();
+  std::vector<DuInfo> du;
+  REQUIRE(f.store->Du(&du).ok());
+  CHECK(du[0].mapped == 4);
+  std::vector<iovec> unaligned{{data.data(), 100}};
+  CHECK(f.Open("v")->WriteV(0, unaligned).IsInvalidArgument());
+  f.CheckClean();
+}
+
 TEST_CASE("plx commit merges a clone into its base and renews it empty") {
   Fixture f;
   REQUIRE(f.store->CreateVdi("root", 8 * kMiB, "").ok());

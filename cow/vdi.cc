@@ -12,9 +12,12 @@ uint32_t Index(uint64_t addr, int level) {
   return static_cast<uint32_t>(addr >> (kFanoutBits * (kTreeLevels - 1 - level))) & (kFanout - 1);
 }
 
-bool IsZeroBlock(const char* p) {
+// Whether every byte of a block, in pieces of at most a block, is zero.
+bool IsZeroBlock(const std::vector<iovec>& pieces) {
   static const char zero[kBlockSize] = {};
-  return std::memcmp(p, zero, kBlockSize) == 0;
+  for (const iovec& p : pieces)
+    if (std::memcmp(p.iov_base, zero, p.iov_len) != 0) return false;
+  return true;
 }
 
 // Hands out consecutive byte ranges of a list of buffers as lists of pieces.
@@ -237,26 +240,32 @@ Status VdiImpl::ReadV(uint64_t offset, std::span<const iovec> bufs) {
   return Status::OK();
 }
 
-Status VdiImpl::Write(uint64_t offset, std::string_view data) {
+// The buffers are the guest's own pages, written from where they are. A guest
+// that changes a block while writing it gets either content: the store stays
+// consistent whichever it was, as with a real disk.
+Status VdiImpl::WriteV(uint64_t offset, std::span<const iovec> bufs) {
   if (read_only_)
     return Status::NotSupported(name_ + " is a snapshot and read-only; clone it with plx vdi create NEW --from " +
                                 name_);
-  Status s = CheckRange(offset, data.size(), size_, name_);
+  size_t len = 0;
+  for (const iovec& b : bufs) len += b.iov_len;
+  Status s = CheckRange(offset, len, size_, name_);
   if (!s.ok()) return s;
   std::unique_lock<std::shared_mutex> lock(mu_);
   s = Usable();
   if (!s.ok()) return s;
-  size_t n = data.size() / kBlockSize;
+  size_t n = len / kBlockSize;
   uint64_t first = offset / kBlockSize;
   std::vector<uint64_t> phys(n, 0);  // where each block goes; 0: nothing to write
   std::vector<size_t> fresh;          // blocks that need a new data block
   std::vector<size_t> unmap;          // zero blocks that are mapped now
+  BufferCursor blocks(bufs);
   for (size_t i = 0; i < n; i++) {
     uint64_t e;
     bool w;
     s = Lookup(first + i, &e, &w);
     if (!s.ok()) return s;
-    if (IsZeroBlock(data.data() + i * kBlockSize)) {
+    if (IsZeroBlock(blocks.Take(kBlockSize))) {
       if (e != 0) unmap.push_back(i);
     } else if (w) {
       phys[i] = PtrBlock(e);
@@ -272,11 +281,14 @@ Status VdiImpl::Write(uint64_t offset, std::string_view data) {
   }
   // Data first, then the mapping: a failed write changes no mapping, and a
   // new mapping never shows a block before its data is there.
+  BufferCursor cursor(bufs);
   for (size_t i = 0; i < n && s.ok();) {
     size_t j = i + 1;
     if (phys[i] != 0) {
       while (j < n && phys[j] == phys[j - 1] + 1) j++;
-      s = store_->WriteBlocks(phys[i], data.substr(i * kBlockSize, (j - i) * kBlockSize));
+      s = store_->WriteBlocks(phys[i], cursor.Take((j - i) * kBlockSize));
+    } else {
+      cursor.Take(kBlockSize);
     }
     i = j;
   }

@@ -14,9 +14,7 @@ class VdiBlockDevice final : public BlockDevice {
   bool read_only() const override { return vdi_->read_only(); }
   std::string id() const override { return vdi_->name().substr(0, 20); }
   Status Read(uint64_t offset, std::span<const iovec> bufs) override { return vdi_->ReadV(offset, bufs); }
-  Status Write(uint64_t offset, size_t len, const uint8_t* buf) override {
-    return vdi_->Write(offset, std::string_view(reinterpret_cast<const char*>(buf), len));
-  }
+  Status Write(uint64_t offset, std::span<const iovec> bufs) override { return vdi_->WriteV(offset, bufs); }
   Status Flush() override { return vdi_->Flush(); }
   Status WriteZeroes(uint64_t offset, uint64_t len) override {
     // Zero blocks are never stored: writing them unmaps them.

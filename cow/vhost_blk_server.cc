@@ -216,7 +216,7 @@ void VhostBlkServer::ProcessQueue() {
   Chain chain;
   while (queue_.Pop(memory_, &chain)) {
     if (!chain.error.empty()) spdlog::warn("{}: refused a request: {}", path_, chain.error);
-    uint32_t written = HandleBlkRequest(*device_, chain, &bounce_, &stats_);
+    uint32_t written = HandleBlkRequest(*device_, chain, &stats_);
     queue_.Push(chain.head, written);
   }
   queue_.Notify();

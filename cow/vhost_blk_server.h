@@ -55,7 +55,6 @@ class VhostBlkServer {
   GuestMemory memory_;
   Virtqueue queue_;
   uint64_t protocol_features_ = 0;
-  std::vector<uint8_t> bounce_;
   BlkStats stats_;
   bool stalled_ = false;
 };

@@ -251,6 +251,40 @@ TEST_CASE("reads, writes, flush and id through a UML-style front end") {
   std::system(("rm -rf " + dir).c_str());
 }
 
+TEST_CASE("a write's data may share the header's descriptor and straddle others") {
+  std::string dir = TempDir();
+  {
+    ServerThread server(dir);
+    FrontEnd fe(server.socket());
+    fe.Handshake();
+    // Header and the first 1000 bytes in one descriptor, the rest of the 8 KiB
+    // in two more, cut mid-block: the server writes from all three in place.
+    uint32_t type = 1;
+    uint64_t sector = 8;
+    uint8_t* head = fe.At(kData);
+    std::memcpy(head, &type, 4);
+    std::memcpy(head + 8, &sector, 8);
+    std::memset(head + 16, 0x11, 1000);
+    std::memset(fe.At(kData + 0x1000), 0x22, 5000);
+    std::memset(fe.At(kData + 0x4000), 0x33, 8192 - 6000);
+    *fe.At(kData + 0x3000) = 0xff;
+    CHECK(fe.Submit({{kData, 16 + 1000, kNext, 1},
+                     {kData + 0x1000, 5000, kNext, 2},
+                     {kData + 0x4000, 8192 - 6000, kNext, 3},
+                     {kData + 0x3000, 1, kWrite, 0}}) == 1);
+    CHECK(*fe.At(kData + 0x3000) == 0);
+    CHECK(fe.Request(0, 8, 8192, true) == 0);
+    const uint8_t* got = fe.At(kData + 0x1000);
+    CHECK(got[0] == 0x11);
+    CHECK(got[999] == 0x11);
+    CHECK(got[1000] == 0x22);
+    CHECK(got[5999] == 0x22);
+    CHECK(got[6000] == 0x33);
+    CHECK(got[8191] == 0x33);
+  }
+  std::system(("rm -rf " + dir).c_str());
+}
+
 TEST_CASE("bad requests fail alone and the device keeps serving") {
   std::string dir = TempDir();
   ServerThread server(dir);

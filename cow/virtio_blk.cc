@@ -39,14 +39,20 @@ void Scatter(const std::vector<Segment>& segs, const uint8_t* in, size_t len) {
   }
 }
 
-// The writable segments as buffers, up to len bytes (the status byte after).
-std::vector<iovec> Pieces(const std::vector<Segment>& segs, size_t len) {
+// The segments as buffers from byte offset skip, up to len bytes: the data
+// after a request's header, or before its status byte.
+std::vector<iovec> Pieces(const std::vector<Segment>& segs, size_t skip, size_t len) {
   std::vector<iovec> pieces;
   for (const Segment& s : segs) {
     if (len == 0) break;
-    size_t n = std::min<size_t>(s.len, len);
-    pieces.push_back({s.data, n});
+    if (skip >= s.len) {
+      skip -= s.len;
+      continue;
+    }
+    size_t n = std::min<size_t>(s.len - skip, len);
+    pieces.push_back({s.data + skip, n});
     len -= n;
+    skip = 0;
   }
   return pieces;
 }
@@ -61,7 +67,7 @@ void PutLe32(std::vector<uint8_t>& c, size_t at, uint32_t v) { std::memcpy(c.dat
 
 }  // namespace
 
-uint32_t HandleBlkRequest(BlockDevice& device, const Chain& chain, std::vector<uint8_t>* bounce, BlkStats* stats) {
+uint32_t HandleBlkRequest(BlockDevice& device, const Chain& chain, BlkStats* stats) {
   if (!chain.error.empty()) {
     ++stats->refused_chains;
     return 0;  // nowhere trustworthy to put a status
@@ -106,7 +112,7 @@ uint32_t HandleBlkRequest(BlockDevice& device, const Chain& chain, std::vector<u
     case kIn: {
       size_t len = data_in;
       if (!range_ok(offset, len)) return fail(kStatusIoErr);
-      if (!device.Read(offset, Pieces(chain.writable, len)).ok()) return fail(kStatusIoErr);
+      if (!device.Read(offset, Pieces(chain.writable, 0, len)).ok()) return fail(kStatusIoErr);
       ++stats->reads;
       stats->bytes_read += len;
       *status = kStatusOk;
@@ -116,9 +122,7 @@ uint32_t HandleBlkRequest(BlockDevice& device, const Chain& chain, std::vector<u
       size_t len = data_out;
       if (device.read_only()) return fail(kStatusIoErr);
       if (!range_ok(offset, len)) return fail(kStatusIoErr);
-      bounce->resize(len);
-      Gather(chain.readable, sizeof header, bounce->data(), len);
-      if (!device.Write(offset, len, bounce->data()).ok()) return fail(kStatusIoErr);
+      if (!device.Write(offset, Pieces(chain.readable, sizeof header, len)).ok()) return fail(kStatusIoErr);
       ++stats->writes;
       stats->bytes_written += len;
       *status = kStatusOk;

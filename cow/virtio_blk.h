@@ -22,7 +22,7 @@ struct BlkStats {
 };
 
 // Handles one chain; returns the number of bytes written into it.
-uint32_t HandleBlkRequest(BlockDevice& device, const Chain& chain, std::vector<uint8_t>* bounce, BlkStats* stats);
+uint32_t HandleBlkRequest(BlockDevice& device, const Chain& chain, BlkStats* stats);
 
 // The virtio-blk config space plxd reports (capacity, limits, blk_size).
 std::vector<uint8_t> BlkConfig(const BlockDevice& device);

@@ -31,8 +31,11 @@ class MemoryDevice final : public BlockDevice {
     }
     return Status::OK();
   }
-  Status Write(uint64_t offset, size_t len, const uint8_t* buf) override {
-    std::memcpy(data_.data() + offset, buf, len);
+  Status Write(uint64_t offset, std::span<const iovec> bufs) override {
+    for (const iovec& b : bufs) {
+      std::memcpy(data_.data() + offset, b.iov_base, b.iov_len);
+      offset += b.iov_len;
+    }
     return Status::OK();
   }
   Status Flush() override { return Status::OK(); }
@@ -78,9 +81,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   queue.SetEnabled(true);
   MemoryDevice device;
   BlkStats stats;
-  std::vector<uint8_t> bounce;
   Chain chain;
   for (int i = 0; i < 32 && queue.Pop(memory, &chain); ++i)
-    queue.Push(chain.head, HandleBlkRequest(device, chain, &bounce, &stats));
+    queue.Push(chain.head, HandleBlkRequest(device, chain, &stats));
   return 0;
 }
