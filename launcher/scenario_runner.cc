@@ -386,9 +386,19 @@ RunReport Runner::Run() {
     if (!r.pass && r.node > 0) failed_nodes.insert(r.node);
   }
   if (!report_.aborted.empty()) ++report_.failed;
-  for (int node : failed_nodes)
-    report_.excerpts.push_back("console of node " + std::to_string(node) + ", last lines:" +
-                               LastLines(paths_.ConsoleLog(node), kExcerptLines));
+  // An aborted run names no node: every console it left says why (a kernel
+  // panic while booting, say), and the next scenario on this cluster name
+  // would overwrite them.
+  if (!report_.aborted.empty()) {
+    failed_nodes.insert(kLockNode);
+    for (int node = 1; node <= scenario_.nodes; ++node) failed_nodes.insert(node);
+  }
+  for (int node : failed_nodes) {
+    std::string lines = LastLines(paths_.ConsoleLog(node), kExcerptLines);
+    if (lines.empty()) continue;
+    std::string name = node == kLockNode ? "the lock node" : "node " + std::to_string(node);
+    report_.excerpts.push_back("console of " + name + ", last lines:" + lines);
+  }
   if (!options_.keep) StopCluster(paths_);
   return report_;
 }

@@ -42,6 +42,8 @@ kill -INT $tester
 wait $tester; rc=$?
 check "an interrupted run exits 130" test $rc -eq 130
 check "it reports the abort" grep -q "ABORTED  interrupted" "$TEST_HOME/long.out"
+check "with every node's console, as an aborted run names no node" \
+  sh -c "grep -q 'console of node 1' '$TEST_HOME/long.out' && grep -q 'console of node 2' '$TEST_HOME/long.out'"
 check "it healed the network" grep -q '"event":"net_heal"' "$HOME/.ssiuml/clusters/ab$$/events.jsonl"
 check "and the disk" grep -q '"event":"disk_none"' "$HOME/.ssiuml/clusters/ab$$/events.jsonl"
 check "and stopped its cluster" test ! -e "$HOME/.ssiuml/run/ab$$"
