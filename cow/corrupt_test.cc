@@ -16,14 +16,8 @@ const std::string kBadStorePath = "/bad.plx";
 
 // A store with a VDI, a snapshot and a clone.
 void Build(FaultEnv* env) {
-  MkfsOptions m;
-  m.env = env;
-  m.max_vdis = 4;
-  REQUIRE(Store::Mkfs(kBadStorePath, m).ok());
-  StoreOptions o;
-  o.env = env;
   std::unique_ptr<Store> store;
-  REQUIRE(Store::Open(kBadStorePath, o, &store).ok());
+  REQUIRE(MkfsAndOpen(env, kBadStorePath, 4, &store).ok());
   REQUIRE(store->CreateVdi("root", 4 << 20, "").ok());
   std::shared_ptr<Vdi> v;
   REQUIRE(store->OpenVdi("root", &v).ok());

@@ -307,14 +307,8 @@ TEST_CASE("plx survives a power cut while the store grows") {
   constexpr uint64_t kMiB = 1 << 20;
   const std::string filler(kMiB, 'x');
   auto fill = [&](FaultEnv* env) {
-    MkfsOptions m;
-    m.env = env;
-    m.max_vdis = 4;
-    REQUIRE(Store::Mkfs(kFaultStorePath, m).ok());
-    StoreOptions o;
-    o.env = env;
     std::unique_ptr<Store> store;
-    REQUIRE(Store::Open(kFaultStorePath, o, &store).ok());
+    REQUIRE(MkfsAndOpen(env, kFaultStorePath, 4, &store).ok());
     REQUIRE(store->CreateVdi("v", 256 * kMiB, "").ok());
     std::shared_ptr<Vdi> v;
     REQUIRE(store->OpenVdi("v", &v).ok());

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "cow/plx.h"
@@ -26,6 +27,18 @@ inline uint64_t TagOf(const char* block, uint64_t addr) {
   uint64_t tag;
   std::memcpy(&tag, block, 8);
   return BlockData(tag, addr) == std::string(block, kBlockSize) ? tag : ~uint64_t{0};
+}
+
+// A new store of max_vdis slots at path, opened.
+inline Status MkfsAndOpen(Env* env, const std::string& path, uint32_t max_vdis, std::unique_ptr<Store>* store) {
+  MkfsOptions m;
+  m.env = env;
+  m.max_vdis = max_vdis;
+  Status s = Store::Mkfs(path, m);
+  if (!s.ok()) return s;
+  StoreOptions o;
+  o.env = env;
+  return Store::Open(path, o, store);
 }
 
 inline Status WriteTag(Vdi* vdi, uint64_t addr, uint64_t tag) {
