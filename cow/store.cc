@@ -172,7 +172,7 @@ Status StoreImpl::ReadBlocks(uint64_t first, std::span<const iovec> bufs) {
 // while the guest does.
 constexpr uint64_t kWriteBehindBytes = 8 << 20;
 
-Status StoreImpl::WriteBlocks(uint64_t first, std::span<const iovec> bufs) {
+Status StoreImpl::WriteData(uint64_t first, std::span<const iovec> bufs) {
   Status s = file_->WriteV(first * kBlockSize, bufs);
   if (!s.ok()) return s;
   uint64_t len = 0;

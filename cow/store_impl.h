@@ -131,7 +131,8 @@ class StoreImpl final : public Store {
   Status ReadBlocks(uint64_t first, std::span<const iovec> bufs);
   // Writes a VDI's data, bufs (whole blocks), to consecutive blocks from
   // first; starts writing the store's dirty data back every few MiB.
-  Status WriteBlocks(uint64_t first, std::span<const iovec> bufs);
+  Status WriteData(uint64_t first, std::span<const iovec> bufs);
+  // Writes tree nodes or log blocks, data (whole blocks), from block first.
   Status WriteBlocks(uint64_t first, std::string_view data) { return file_->Write(first * kBlockSize, data); }
   Status Sync() { return file_->Sync(); }
   Status ReadNode(uint64_t block, std::shared_ptr<const Node>* node);

@@ -286,7 +286,7 @@ Status VdiImpl::WriteV(uint64_t offset, std::span<const iovec> bufs) {
     size_t j = i + 1;
     if (phys[i] != 0) {
       while (j < n && phys[j] == phys[j - 1] + 1) j++;
-      s = store_->WriteBlocks(phys[i], cursor.Take((j - i) * kBlockSize));
+      s = store_->WriteData(phys[i], cursor.Take((j - i) * kBlockSize));
     } else {
       cursor.Take(kBlockSize);
     }
