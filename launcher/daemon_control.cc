@@ -7,14 +7,9 @@
 #include "common/unix_socket.h"
 
 namespace ssiuml {
-namespace {
-
-constexpr int kReplyTimeoutMs = 30000;
-
-}  // namespace
 
 Status DaemonRequest(const std::string& daemon, const std::string& control, const nlohmann::json& request,
-                     nlohmann::json* reply) {
+                     nlohmann::json* reply, int reply_timeout_ms) {
   UniqueFd fd;
   Status s = ConnectEndpoint(control, &fd);
   if (!s.ok()) return Status::IOError(daemon + " is not answering (" + s.message() + ")");
@@ -27,7 +22,7 @@ Status DaemonRequest(const std::string& daemon, const std::string& control, cons
   char buf[4096];
   while (!lines.Next(&line)) {
     struct pollfd pfd = {fd.get(), POLLIN, 0};
-    if (::poll(&pfd, 1, kReplyTimeoutMs) != 1) return Status::TimedOut(daemon + " did not answer");
+    if (::poll(&pfd, 1, reply_timeout_ms) != 1) return Status::TimedOut(daemon + " did not answer");
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n <= 0) return Status::IOError(daemon + " closed its control connection");
     lines.Feed(std::string_view(buf, static_cast<size_t>(n)));

@@ -11,7 +11,10 @@
 
 namespace ssiuml {
 
+// A daemon answers at once; reply_timeout_ms bounds a wait on a slow one.
+constexpr int kDaemonReplyTimeoutMs = 30000;
+
 Status DaemonRequest(const std::string& daemon, const std::string& control, const nlohmann::json& request,
-                     nlohmann::json* reply = nullptr);
+                     nlohmann::json* reply = nullptr, int reply_timeout_ms = kDaemonReplyTimeoutMs);
 
 }  // namespace ssiuml

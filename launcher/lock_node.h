@@ -25,6 +25,7 @@ class LockNode {
 
   // Boots the lock node and waits, up to timeout_ms, until its lock server
   // answers through the forwarded control port, which *control then names.
+  // A boot whose kernel panics gets one more.
   Status Start(const NodeLaunch& launch, const Config& config, uint64_t timeout_ms, std::string* control);
   Node& node() { return *node_; }
   // The address nodes give as ssi.lock=.
@@ -32,9 +33,16 @@ class LockNode {
 
  private:
   Status Forward(int host_port, int guest_port);
+  // One boot, up to the lock server answering at endpoint.
+  Status Boot(const NodeLaunch& launch, const Config& config, const std::string& endpoint, uint64_t timeout_ms);
 
+  static constexpr int kProbeTimeoutMs = 2000;
+
+  EventLoop* loop_;
   Env* env_;
   const ClusterPaths* paths_;
+  EventLog* events_;
+  Node::Callbacks callbacks_;
   std::unique_ptr<Node> node_;
   StreamRelay relay_;
 };

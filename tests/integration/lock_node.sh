@@ -4,7 +4,8 @@
 # dashboard) but is no cluster node, and no lock server runs on the host.
 # The shipped lock scenarios pass as with the host's lock server
 # (integration:membership_lock_node runs membership.sh against it too). A
-# lock node that dies is an event; bad settings are refused in one line.
+# lock node that dies is an event, one that panics while it boots is booted
+# once more; bad settings are refused in one line.
 . "$(dirname "$0")/lib.sh"
 build=$(cd "$SSI_BIN/.." && pwd)
 initrd=$build/share/ssiuml/lock-initrd.gz
@@ -57,4 +58,6 @@ echo "INITRD_MEMEXP=$TEST_HOME/broken.gz" > "$TEST_HOME/broken.conf"
 expect_output "an initramfs that runs no lock server fails the start, naming the console" "lock-node.console" \
   env SSIUML_CONF="$TEST_HOME/broken.conf" ssi-start --cluster br$$ 1
 use_cluster br$$
+check "its kernel panicked, and it was booted once more" \
+  test "$(grep -c '"event":"node_boot_retry","node":255' "$HOME/.ssiuml/clusters/br$$/events.jsonl")" -eq 1
 finish
