@@ -79,6 +79,9 @@ Status Node::Start(const NodeLaunch& launch, const Config& config) {
   spec.stdout_fd = log.get();
   spec.extra_fds = {console_slave.get(), mgmt_slave.get()};
   spec.cpu = launch.cpu;
+  // A panicking UML aborts: its core (all of the guest's memory) would land
+  // in the directory ssi-start ran in; the panic is in the console log.
+  spec.core_dump = false;
   s = Spawn(spec, &pid_);
   if (!s.ok()) return s;
   started_ms_ = EventLoop::NowMs();

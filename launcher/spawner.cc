@@ -3,10 +3,14 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <spdlog/spdlog.h>
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "common/cpu_affinity.h"
@@ -78,6 +82,12 @@ Status Spawn(const SpawnSpec& spec, pid_t* pid) {
   posix_spawnattr_destroy(&attr);
   if (!s.ok()) return s;
   if (rc != 0) return Status::FromErrno("cannot start " + program, rc);
+  // posix_spawn sets no limits, so the child gets its limit as it starts
+  // (a UML takes far longer to get to any panic); failing that it would
+  // only dump a core.
+  const rlimit no_core{0, 0};
+  if (!spec.core_dump && ::prlimit(*pid, RLIMIT_CORE, &no_core, nullptr) != 0)
+    spdlog::warn("cannot turn off core dumps of {}: {}", program, std::strerror(errno));
   return Status::OK();
 }
 

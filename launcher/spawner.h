@@ -21,6 +21,7 @@ struct SpawnSpec {
   std::vector<int> extra_fds;     // become fds 3, 4, ... in the child
   bool new_session = true;        // setsid: the child leads its own process group
   int cpu = -1;                   // >= 0: the child (and all it starts) runs on this CPU alone
+  bool core_dump = true;          // false: the child dumps no core (RLIMIT_CORE 0)
 };
 
 Status Spawn(const SpawnSpec& spec, pid_t* pid);
