@@ -42,7 +42,7 @@ Status LockNode::Start(const NodeLaunch& launch, const Config& config, uint64_t 
   // As for a node (Supervisor::OnNodeGone): a kernel that panics before its
   // lock server answers is a boot gone wrong under load ("/init: can't
   // fork"), not a crash, and gets one more boot.
-  if (!s.ok() && node_->exit_cause() == "kernel panic") {
+  if (!s.ok() && node_->kernel_panicked()) {
     spdlog::warn("the lock node panicked while booting; booting it once more");
     events_->Append("node_boot_retry", {{"node", kLockNode}});
     node_ = std::make_unique<Node>(kLockNode, loop_, env_, paths_, events_, callbacks_);

@@ -145,7 +145,7 @@ void Node::ExpectExit(std::string cause) {
 std::string Node::DescribeExit(int wait_status) {
   if (!expected_cause_.empty()) return expected_cause_;
   if (history_.find("Kernel panic") != std::string::npos)
-    return "kernel panic";
+    return kKernelPanic;
   if (WIFSIGNALED(wait_status))
     return std::string("killed by signal ") + std::to_string(WTERMSIG(wait_status)) + " (" +
            ::sigdescr_np(WTERMSIG(wait_status)) + ")";

@@ -27,6 +27,7 @@ class Node {
  public:
   // Console output kept for viewers that attach late and for crash causes.
   static constexpr size_t kHistoryBytes = 64 * 1024;
+  static constexpr const char* kKernelPanic = "kernel panic";
 
   struct Callbacks {
     std::function<void(Node&)> on_ready;  // ssi-agent answered
@@ -52,6 +53,8 @@ class Node {
   NodeState state() const { return state_; }
   void set_state(NodeState state) { state_ = state; }
   const std::string& exit_cause() const { return exit_cause_; }
+  // Whether it exited because its kernel panicked.
+  bool kernel_panicked() const { return exit_cause_ == kKernelPanic; }
   // Whether this boot's ssi-agent ever answered.
   bool came_up() const { return came_up_; }
   uint64_t started_ms() const { return started_ms_; }

@@ -430,7 +430,7 @@ void Supervisor::OnNodeGone(Node& node) {
   // a crash: under load a guest's first forks can fail ("/init: can't fork",
   // seen with 16 nodes booting on 2 cores). It gets one more boot, in its
   // boot slot; the retry starts from the loop, as node is being torn down.
-  bool boot_panic = !stopping_ && !node.came_up() && node.exit_cause() == "kernel panic";
+  bool boot_panic = !stopping_ && !node.came_up() && node.kernel_panicked();
   if (boot_panic && boot_retried_.insert(number).second) {
     spdlog::warn("node {} panicked while booting; booting it once more", number);
     events_.Append("node_boot_retry", {{"node", number}});
