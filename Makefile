@@ -53,7 +53,7 @@ test-asan: deps
 	  ctest --output-on-failure --timeout 600 --exclude-regex '^soak:|^integration:debian_'
 
 test-fuzz: deps
-	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=$(TYPE) -DSSIUML_FUZZ=ON >/dev/null
+	@CC=clang CXX=clang++ cmake -S . -B $(FUZZ) -DCMAKE_BUILD_TYPE=$(TYPE) -DCMAKE_UNITY_BUILD=$(UNITY) -DSSIUML_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ) -j $(JOBS) --target fuzz-targets
 	@cd $(FUZZ) && ctest -L fuzz --output-on-failure
 
