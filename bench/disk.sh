@@ -5,8 +5,11 @@
 # a plx store, ubd COW over a base image, qemu-storage-daemon raw, and
 # qemu-storage-daemon with a qcow2 overlay over the same base.
 # This host's speed drifts by 2-5x within a minute, so the back ends run in
-# ROUNDS rounds (default 5), each in another order and each on fresh disks,
-# and the table shows medians and the ratios of plxd to its two peers.
+# ROUNDS rounds (default 5), each in another order and each on fresh disks;
+# the table shows each back end's median and, for plxd against its two
+# peers, the median of the rounds' ratios (a round's back ends run within
+# minutes of each other, the whole run over many: a ratio of medians would set a
+# fast round's figure against a slow one's).
 # --pin CPU runs every guest and every server on that one CPU (plxd serves
 # from a thread there, as with ssid's PLACEMENT=spread, the default): on this
 # VM a request that crosses CPUs (guest process to UML kernel to I/O thread
@@ -126,14 +129,19 @@ for round in $(seq "$rounds"); do
   done
 done
 
+# round_ratio PEER FIGURE: the median over the rounds of plxd's figure / PEER's.
+round_ratio() {
+  ratio "$(paste "$work/fig-plxd-$2" "$work/fig-$1-$2" | awk '{ print $1 / $2 }' | median)" 1
+}
 printf 'medians of %s rounds of %s, each back end on a fresh disk, order rotated%s%s\n' "$rounds" "$workload" \
   "${pin:+, all on CPU ${pin[2]}}" "${write_back:+, every virtio disk write-back (fsync flushes every back end)}"
-printf '%-20s %10s %10s %10s %10s %12s %10s\n' figure plxd ubd-cow qsd-raw qsd-qcow2 "plxd/qcow2" "plxd/ubd"
+printf '%-20s %10s %10s %10s %10s %12s %10s\n' figure plxd ubd-cow qsd-raw qsd-qcow2 "plxd/qcow2*" "plxd/ubd*"
 for f in "${figures[@]}"; do
   p=$(median < "$work/fig-plxd-$f") u=$(median < "$work/fig-ubd-$f")
   r=$(median < "$work/fig-qsdraw-$f") q=$(median < "$work/fig-qsdqcow2-$f")
-  printf '%-20s %10s %10s %10s %10s %12s %10s\n' "$f" "$p" "$u" "$r" "$q" "$(ratio "$p" "$q")" "$(ratio "$p" "$u")"
+  printf '%-20s %10s %10s %10s %10s %12s %10s\n' "$f" "$p" "$u" "$r" "$q" "$(round_ratio qsdqcow2 "$f")" "$(round_ratio ubd "$f")"
 done
+echo "* the median of the rounds' ratios"
 for b in "${backends[@]}"; do
   printf 'runs %-9s' "$b"
   for f in "${figures[@]}"; do printf ' %s: %s;' "$f" "$(tr '\n' ' ' < "$work/fig-$b-$f")"; done
