@@ -7,7 +7,8 @@
 command -v tmux >/dev/null || { log "skipped: tmux is not installed"; exit 0; }
 C=con$$
 use_cluster $C
-T="tmux -L ssit$$ -f $TEST_HOME/tmux.conf"
+# The server's socket in the private HOME: tmux leaves it behind after kill-server.
+T="tmux -S $TEST_HOME/tmux.sock -f $TEST_HOME/tmux.conf"
 printf 'set -g default-terminal screen\nset -g remain-on-exit on\n' > "$TEST_HOME/tmux.conf"
 stop_tmux() { $T kill-server 2>/dev/null || true; }
 trap 'stop_tmux; finish' EXIT
