@@ -13,7 +13,8 @@ unset XDG_RUNTIME_DIR
 work=$(mktemp -d /tmp/ssic.XXXXXX)
 export HOME=$work SSIUML_CONF=$work/ssiuml.conf
 : > "$SSIUML_CONF"
-T="tmux -L ssicb$$ -f /dev/null"
+# The server's socket in the work folder: tmux leaves it behind after kill-server.
+T="tmux -S $work/tmux.sock -f /dev/null"
 cleanup() {
   $T kill-server 2>/dev/null || true
   ssi-stop --cluster cbench >/dev/null 2>&1 || true
