@@ -12,6 +12,13 @@
 #    CPU runs out first (it does for switchd on two CPUs: the figure is then
 #    a lower bound). The switch's CPU per frame (utime+stime over the frames
 #    delivered, unplaced runs) is its own cost, shown beside them.
+#  - round trip: one 60-byte frame at a time between two clients, one an
+#    echo, 20000 times: each frame wakes the switch alone, as a ping or a TCP
+#    ack does, so this is the switch's latency and CPU where it cannot batch,
+#    measured without the guests' noise (20 pings in UML vary by 20%).
+#  Each switch runs in a session of its own (vde_switch -d daemonizes, ssid
+#  starts switchd with setsid): where the kernel groups tasks by session
+#  (autogroup), a switch in the clients' session would share their CPU share.
 #  - TCP MB/s and ping RTT between two UML nodes: the anchor workload
 #    bench/guest-net.sh (200 MiB over nc, then 20 pings). Two clusters, each
 #    in a HOME of its own, boot with CIDEV on the two switches above, so they
@@ -109,13 +116,44 @@ frames() {  # DIR LABEL: one valid figure each way, each retried once
   taskset -pc "$all_cpus" "$(switch_pid "$label")" >/dev/null  # the TCP runs leave placement to the scheduler
 }
 
-switchd "$work/sw" > "$work/switchd.log" 2>&1 & sw_pid=$! pids="$pids $!"
+# trips sw|vde: 20000 round trips between an echo (node 2) and node 1; adds
+# the mean in µs and the switch's CPU µs per round trip (retried once).
+trips_once() {
+  local dir=$work/$1 pid ticks0 out n=20000
+  pid=$(switch_pid "$1")
+  vde_probe echo "$dir" --node 2 --seconds 120 > /dev/null & local e=$!
+  sleep 0.5
+  ticks0=$(cpu_ticks "$pid")
+  out=$(vde_probe rtt "$dir" --node 1 --to 2 --count $n || true)
+  local t=$(( $(cpu_ticks "$pid") - ticks0 ))
+  kill $e 2>/dev/null; wait $e 2>/dev/null || true
+  # All of them back: a lost frame waits a second, which is not latency.
+  if [[ $out =~ ^trips=$n\ lost=0\ mean_us=([0-9.]+) ]]; then
+    echo "${BASH_REMATCH[1]} $(awk -v t=$t -v hz="$(getconf CLK_TCK)" -v n=$n 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+  else
+    log "invalid round-trip run on $1: $out"
+  fi
+}
+trips() {
+  local got us cpu
+  got=$(trips_once "$1")
+  [ -n "$got" ] || got=$(trips_once "$1")
+  [ -n "$got" ] || { log "no valid round-trip figure for $1"; exit 1; }
+  log "round trip µs, switch CPU µs per trip $1: $got"
+  read -r us cpu <<< "$got"
+  echo "$us" >> "$work/trip-$1"
+  echo "$cpu" >> "$work/tripcpu-$1"
+}
+
+# Not a group leader (no job control here), so setsid runs switchd in place: $! is switchd.
+setsid switchd "$work/sw" > "$work/switchd.log" 2>&1 & sw_pid=$! pids="$pids $!"
 vde_switch -s "$work/vde" -d -p "$work/vde.pid" > /dev/null 2>&1
 pids="$pids $(cat "$work/vde.pid")"
 sleep 0.5
+[ "$(cat "/proc/$sw_pid/comm")" = switchd ] || { log "switchd did not start: $(cat "$work/switchd.log")"; exit 1; }
 for i in $(seq "$reps"); do  # alternating, each first every other time
-  if [ $((i % 2)) -eq 1 ]; then frames "$work/sw" sw; frames "$work/vde" vde
-  else frames "$work/vde" vde; frames "$work/sw" sw; fi
+  if [ $((i % 2)) -eq 1 ]; then frames "$work/sw" sw; frames "$work/vde" vde; trips sw; trips vde
+  else frames "$work/vde" vde; frames "$work/sw" sw; trips vde; trips sw; fi
 done
 
 if ! $frames_only; then
@@ -172,16 +210,21 @@ fig() { if [ -f "$work/$1" ]; then median < "$work/$1"; else echo -; fi; }
 all() { if [ -f "$work/$1" ]; then tr '\n' ' ' < "$work/$1"; fi; }
 fps_sw=$(fig fps-sw) fps_vde=$(fig fps-vde) pfps_sw=$(fig pfps-sw) pfps_vde=$(fig pfps-vde) tcp_sw=$(fig tcp-sw) tcp_vde=$(fig tcp-vde)
 rtt_sw=$(fig rtt-sw) rtt_vde=$(fig rtt-vde) cpu_sw=$(fig cpu-sw) cpu_vde=$(fig cpu-vde)
-nsf_sw=$(fig nsf-sw) nsf_vde=$(fig nsf-vde)
+nsf_sw=$(fig nsf-sw) nsf_vde=$(fig nsf-vde) trip_sw=$(fig trip-sw) trip_vde=$(fig trip-vde)
+tripcpu_sw=$(fig tripcpu-sw) tripcpu_vde=$(fig tripcpu-vde)
 printf 'medians of %s frames runs and %s UML runs per switch, alternating\n' "$reps" "$($frames_only && echo 0 || echo "$uml_reps")"
 printf '%-28s %14s %14s %8s\n' "figure" "switchd" "vde_switch" "ratio"
 printf '%-28s %14s %14s %8s\n' "frames/s (60 B, 2 clients)" "$fps_sw" "$fps_vde" "$(ratio "$fps_sw" "$fps_vde")"
 printf '%-28s %14s %14s %8s\n' "frames/s, switch on own CPU" "$pfps_sw" "$pfps_vde" "$(ratio "$pfps_sw" "$pfps_vde")"
 printf '%-28s %14s %14s %8s\n' "switch CPU ns per frame" "$nsf_sw" "$nsf_vde" "$(ratio "$nsf_vde" "$nsf_sw")"
+printf '%-28s %14s %14s %8s\n' "round trip, 1 frame (µs)" "$trip_sw" "$trip_vde" "$(ratio "$trip_vde" "$trip_sw")"
+printf '%-28s %14s %14s %8s\n' "switch CPU µs per trip" "$tripcpu_sw" "$tripcpu_vde" "$(ratio "$tripcpu_vde" "$tripcpu_sw")"
 printf '%-28s %14s %14s %8s\n' "TCP node to node (MB/s)" "$tcp_sw" "$tcp_vde" "$(ratio "$tcp_sw" "$tcp_vde")"
 printf '%-28s %14s %14s %8s\n' "ping RTT avg (ms)" "$rtt_sw" "$rtt_vde" "$(ratio "$rtt_vde" "$rtt_sw")"
 printf '%-28s %14s %14s %8s\n' "switch CPU ms per MiB (TCP)" "$cpu_sw" "$cpu_vde" "$(ratio "$cpu_vde" "$cpu_sw")"
 printf 'runs: frames/s switchd %s| vde_switch %s; own CPU switchd %s| vde_switch %s; ns per frame switchd %s| vde_switch %s\n' \
   "$(all fps-sw)" "$(all fps-vde)" "$(all pfps-sw)" "$(all pfps-vde)" "$(all nsf-sw)" "$(all nsf-vde)"
+printf 'runs: round trip µs switchd %s| vde_switch %s; CPU µs per trip switchd %s| vde_switch %s\n' \
+  "$(all trip-sw)" "$(all trip-vde)" "$(all tripcpu-sw)" "$(all tripcpu-vde)"
 $frames_only || printf 'runs: TCP MB/s switchd %s| vde_switch %s; RTT ms switchd %s| vde_switch %s; CPU ms/MiB switchd %s| vde_switch %s\n' \
   "$(all tcp-sw)" "$(all tcp-vde)" "$(all rtt-sw)" "$(all rtt-vde)" "$(all cpu-sw)" "$(all cpu-vde)"

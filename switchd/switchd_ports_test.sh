@@ -17,6 +17,14 @@ expect_output "node 2 gets its unicast and the broadcasts" "from=.*1:150," cat "
 expect_output "node 3 gets only the broadcasts (learning)" "from=.*1:50," cat "$T/r3"
 expect_output "ports are gone once clients leave" '"ports":\[\]' ctl sw '{"v":1,"cmd":"status"}'
 
+# Round trips, one frame at a time, to an echo behind a real vde_plug.
+vde_probe echo "$SW" --node 2 --seconds 5 --plug > /dev/null & e=$!
+sleep 0.7
+expect_output "round trips to an echo" "^trips=200 lost=0 mean_us=" vde_probe rtt "$SW" --node 1 --to 2 --count 200
+kill $e; wait $e 2>/dev/null
+expect_output "round trips with no echo fail, saying why" "no round trip: is an echo at node 9" \
+  vde_probe rtt "$SW" --node 1 --to 9 --count 1
+
 # Partition: 1,2 | 3.
 expect_output "partition" '"ok":true' ctl sw '{"v":1,"cmd":"partition","groups":[[1,2],[3]]}'
 vde_probe recv "$SW" --node 2 --seconds 2 > "$T/r2" & r2=$!

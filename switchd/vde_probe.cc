@@ -6,6 +6,9 @@
 //   vde_probe ping VNL IP [--node N] [--count C]    ARP, then ICMP echo
 //   vde_probe send VNL --node N --to M|all [--count C] [--size S] [--seconds T]
 //   vde_probe recv VNL --node N [--seconds T]         prints frames=K bytes=B
+//   vde_probe echo VNL --node N [--seconds T]         returns every frame sent to N
+//   vde_probe rtt VNL --node N --to M [--count C] [--size S]
+//                                     C round trips, one frame at a time, to an echo
 // Node N's MAC is 02:55:4d:00:00:N and its address 10.77.0.N. On a switch
 // path (libvdeplug's vde plugin, whose data socket carries one frame per
 // datagram) send and recv move frames in batches (sendmmsg, recvmmsg) so
@@ -283,10 +286,60 @@ int Recv(Link& link, int node, double seconds) {
   return 0;
 }
 
+// Sends every frame addressed to node back to where it came from, until seconds have passed.
+int Echo(Link& link, int node, double seconds) {
+  uint8_t self[6];
+  NodeMac(node, self);
+  link.Send(Data(node, 0, 60));  // so the switch learns where we are
+  long returned = 0;
+  auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  Frame f;
+  while (Clock::now() < end) {
+    if (!link.Recv(&f, 50) || f.size() < 14 || std::memcmp(f.data(), self, 6) != 0) continue;
+    std::memcpy(f.data(), &f[6], 6);
+    std::memcpy(&f[6], self, 6);
+    if (link.Send(f)) ++returned;
+  }
+  std::printf("returned=%ld\n", returned);
+  return 0;
+}
+
+// Times count round trips to the echo at node to, one frame in flight: the switch's
+// latency where each frame wakes it alone (as a ping or a TCP ack does).
+int RoundTrips(Link& link, int node, int to, int count, size_t size) {
+  Frame out = Data(node, to, size);
+  std::vector<double> us;
+  us.reserve(static_cast<size_t>(count));
+  int lost = 0;
+  Frame f;
+  for (int i = 0; i < count; ++i) {
+    out[14] = static_cast<uint8_t>(i);  // tells this trip's frame from a late one
+    auto start = Clock::now();
+    link.Send(out);
+    bool back = false;
+    for (auto end = start + std::chrono::seconds(1); !back && Clock::now() < end;)
+      back = link.Recv(&f, 100) && f.size() == out.size() && f[11] == static_cast<uint8_t>(to) && f[14] == out[14];
+    if (back) us.push_back(Ms(start, Clock::now()) * 1000); else ++lost;
+  }
+  if (us.empty()) {
+    std::printf("no round trip: is an echo at node %d?\n", to);
+    return 1;
+  }
+  std::sort(us.begin(), us.end());
+  double sum = 0;
+  for (double u : us) sum += u;
+  auto pct = [&us](size_t p) { return us[us.size() * p / 100]; };
+  std::printf("trips=%zu lost=%d mean_us=%.1f p50_us=%.1f p90_us=%.1f p99_us=%.1f\n", us.size(), lost,
+              sum / static_cast<double>(us.size()), pct(50), pct(90), pct(99));
+  return 0;
+}
+
 const char* kUsage =
     "usage: vde_probe ping VNL IP [--node N] [--count C] [--plug]\n"
     "       vde_probe send VNL --node N --to M|all [--count C] [--size S] [--seconds T] [--plug]\n"
-    "       vde_probe recv VNL --node N [--seconds T] [--plug]\n";
+    "       vde_probe recv VNL --node N [--seconds T] [--plug]\n"
+    "       vde_probe echo VNL --node N [--seconds T] [--plug]\n"
+    "       vde_probe rtt VNL --node N --to M [--count C] [--size S] [--plug]\n";
 
 }  // namespace
 
@@ -332,6 +385,8 @@ int main(int argc, char** argv) {
   }
   if (cmd == "send") return Send(link, node, to, seconds > 0 && frames == 1 ? 1L << 40 : frames, size, seconds);
   if (cmd == "recv") return Recv(link, node, seconds > 0 ? seconds : 2);
+  if (cmd == "echo") return Echo(link, node, seconds > 0 ? seconds : 10);
+  if (cmd == "rtt" && to > 0 && count > 0) return RoundTrips(link, node, to, count, std::max<size_t>(size, 15));
   std::fputs(kUsage, stderr);
   return 2;
 }
