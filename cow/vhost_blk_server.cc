@@ -197,10 +197,10 @@ Status VhostBlkServer::Handle(Message& msg) {
 
 void VhostBlkServer::StartQueue() {
   if (queue_.kick_fd() < 0) return;
-  loop_->Watch(queue_.kick_fd(), EPOLLIN, [this](uint32_t) {
-    queue_.DrainKick();
-    ProcessQueue();
-  });
+  // Edge-triggered, the kick eventfd is never read: each write to an eventfd
+  // is an edge of its own, and ProcessQueue empties the ring at every one,
+  // so the read (a system call per request) would only reset a counter.
+  loop_->Watch(queue_.kick_fd(), EPOLLIN | EPOLLET, [this](uint32_t) { ProcessQueue(); });
   // Requests queued before the ring was enabled would wait for a kick
   // that already came.
   ProcessQueue();

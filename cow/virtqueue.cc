@@ -128,12 +128,4 @@ void Virtqueue::Notify() {
   (void)!::write(call_.get(), &one, sizeof one);
 }
 
-void Virtqueue::DrainKick() {
-  // One read of an eventfd takes every kick so far (a second one would only
-  // find EAGAIN, a system call per request); a kick after it wakes the
-  // level-triggered loop again.
-  uint64_t count;
-  if (kick_.valid()) (void)!::read(kick_.get(), &count, sizeof count);
-}
-
 }  // namespace ssiuml::vhost

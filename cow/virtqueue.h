@@ -48,8 +48,6 @@ class Virtqueue {
   void Push(uint16_t head, uint32_t written);
   // Interrupts the guest if anything was pushed since the last call.
   void Notify();
-  // Consumes the kick eventfd's counter.
-  void DrainKick();
 
  private:
   uint32_t num_ = 0;
