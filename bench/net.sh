@@ -16,9 +16,6 @@
 #    echo, 20000 times: each frame wakes the switch alone, as a ping or a TCP
 #    ack does, so this is the switch's latency and CPU where it cannot batch,
 #    measured without the guests' noise (20 pings in UML vary by 20%).
-#  Each switch runs in a session of its own (vde_switch -d daemonizes, ssid
-#  starts switchd with setsid): where the kernel groups tasks by session
-#  (autogroup), a switch in the clients' session would share their CPU share.
 #  - TCP MB/s and ping RTT between two UML nodes: the anchor workload
 #    bench/guest-net.sh (200 MiB over nc, then 20 pings). Two clusters, each
 #    in a HOME of its own, boot with CIDEV on the two switches above, so they
@@ -28,8 +25,12 @@
 #    on two cores the guests' own cost (busybox nc copies 1 KiB per syscall,
 #    each a ptrace round trip in UML) bounds the TCP figure for both switches
 #    alike, so what the switch itself spends is shown beside it.
+# Each switch runs in a session of its own (vde_switch -d daemonizes, ssid
+# starts switchd with setsid): where the kernel groups tasks by session
+# (autogroup), a switch in the clients' session would share their CPU share.
 # Every figure is checked: the receiver must get frames from the sender only,
-# and the guest receiver must count all 209715200 bytes. A failed run is
+# every round trip must come back, and the guest receiver must count all
+# 209715200 bytes. A failed run is
 # retried once; a figure that stays invalid fails the benchmark.
 # Ratios are switchd / vde_switch (for RTT and CPU, vde_switch / switchd), so
 # above 1 is better everywhere.
