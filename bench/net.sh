@@ -68,6 +68,9 @@ log() { printf '[net] %s\n' "$*" >&2; }
 # The process that switches the frames: switchd, or the vde_switch daemon.
 switch_pid() { if [ "$1" = vde ]; then cat "$work/vde.pid"; else echo "$sw_pid"; fi; }
 cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# retried CMD...: what CMD prints, running it once more if it printed nothing
+# (each *_once prints a valid figure or nothing).
+retried() { local got; got=$("$@"); [ -n "$got" ] || got=$("$@"); printf '%s' "$got"; }
 
 # The CPUs this benchmark may use: with two or more, the placed runs put the
 # switch on the first and both clients on the second.
@@ -104,8 +107,7 @@ frames() {  # DIR LABEL: one valid figure each way, each retried once
   local dir=$1 label=$2 placed got fps ns
   for placed in false true; do
     $placed && [ "${#cpus[@]}" -lt 2 ] && continue
-    got=$(frames_once "$dir" "$label" $placed)
-    [ -n "$got" ] || got=$(frames_once "$dir" "$label" $placed)
+    got=$(retried frames_once "$dir" "$label" $placed)
     [ -n "$got" ] || { log "no valid frames/s figure for $label (placed: $placed)"; exit 1; }
     log "frames/s, switch ns per frame $label (placed: $placed): $got"
     read -r fps ns <<< "$got"
@@ -137,8 +139,7 @@ trips_once() {
 }
 trips() {
   local got us cpu
-  got=$(trips_once "$1")
-  [ -n "$got" ] || got=$(trips_once "$1")
+  got=$(retried trips_once "$1")
   [ -n "$got" ] || { log "no valid round-trip figure for $1"; exit 1; }
   log "round trip µs, switch CPU µs per trip $1: $got"
   read -r us cpu <<< "$got"
@@ -191,8 +192,7 @@ if ! $frames_only; then
   }
   uml() {  # sw|vde: one valid run, retried once
     local got
-    got=$(uml_once "$1")
-    [ -n "$got" ] || got=$(uml_once "$1")
+    got=$(retried uml_once "$1")
     [ -n "$got" ] || { log "no valid UML figure for $1"; exit 1; }
     log "UML $1: tcp_MBps rtt_ms switch_cpu_ms_per_MiB = $got"
     set -- "$1" $got
