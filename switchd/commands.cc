@@ -27,7 +27,14 @@ nlohmann::json Ok() { return nlohmann::json{{"v", kProtocolVersion}, {"ok", true
 }  // namespace
 
 nlohmann::json Commands::Execute(const std::string& line) {
-  nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
+  try {
+    return Run(nlohmann::json::parse(line, nullptr, false));
+  } catch (const nlohmann::json::exception& e) {  // a field of another type: read before any change
+    return Fail(std::string("a field has the wrong type: ") + e.what());
+  }
+}
+
+nlohmann::json Commands::Run(nlohmann::json req) {
   if (!req.is_object() || req.value("v", 0) != kProtocolVersion || !req.contains("cmd") || !req["cmd"].is_string())
     return Fail("expected {\"v\":1,\"cmd\":...}");
   std::string cmd = req["cmd"];
@@ -81,7 +88,7 @@ nlohmann::json Commands::Execute(const std::string& line) {
   } else {
     return Fail("unknown command " + cmd);
   }
-  spdlog::info("fault: {}", line);
+  spdlog::info("fault: {}", req.dump());
   return Ok();
 }
 

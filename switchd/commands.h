@@ -24,6 +24,7 @@ class Commands {
   nlohmann::json Execute(const std::string& line);
 
  private:
+  nlohmann::json Run(nlohmann::json req);
   nlohmann::json Status() const;
   nlohmann::json Forward(const nlohmann::json& request);
   nlohmann::json Forwards() const;

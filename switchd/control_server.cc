@@ -26,30 +26,62 @@ void ControlServer::Accept() {
     int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
     clients_[fd].fd.Reset(fd);
-    loop_->Watch(fd, EPOLLIN, [this, fd](uint32_t) { Read(fd); });
+    loop_->Watch(fd, EPOLLIN, [this, fd](uint32_t events) { OnEvents(fd, events); });
   }
 }
 
-void ControlServer::Read(int fd) {
-  Client& client = clients_[fd];
+void ControlServer::OnEvents(int fd, uint32_t events) {
+  auto it = clients_.find(fd);
+  if (it == clients_.end()) return;
+  Client& client = it->second;
+  bool keep = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0 || Read(client);
+  // Replies go out before a client that left is dropped: it may only have
+  // shut down its sending side.
+  if (!Flush(fd, client)) keep = false;
+  if (!keep) Drop(fd);
+}
+
+bool ControlServer::Read(Client& client) {
   char buf[4096];
   bool open = true;
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+  // A few reads an event: a client that writes without pause is served in
+  // turns with the ports, and its unanswered lines stay few.
+  for (int round = 0; round < kReadsPerEvent; ++round) {
+    ssize_t n = ::read(client.fd.get(), buf, sizeof buf);
     if (n > 0) {
       client.lines.Feed(std::string_view(buf, static_cast<size_t>(n)));
       continue;
     }
+    if (n < 0 && errno == EINTR) continue;
     if (n == 0 || errno != EAGAIN) open = false;
     break;
   }
   std::string line;
-  while (client.lines.Next(&line))
-    (void)WriteAllFd(fd, handler_(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
-  if (!open || client.lines.dropped_lines() > 0) {
-    loop_->Unwatch(fd);
-    clients_.erase(fd);
+  while (client.lines.Next(&line)) {
+    client.out += handler_(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    client.out += '\n';
+    if (client.out.size() > kMaxBacklog) return false;  // it does not read its replies
   }
+  return open && client.lines.dropped_lines() == 0;
+}
+
+bool ControlServer::Flush(int fd, Client& client) {
+  size_t done = 0;
+  while (done < client.out.size()) {
+    ssize_t n = ::send(fd, client.out.data() + done, client.out.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n <= 0) return false;
+    done += static_cast<size_t>(n);
+  }
+  client.out.erase(0, done);
+  loop_->Modify(fd, client.out.empty() ? EPOLLIN : EPOLLIN | EPOLLOUT);
+  return true;
+}
+
+void ControlServer::Drop(int fd) {
+  loop_->Unwatch(fd);
+  clients_.erase(fd);
 }
 
 }  // namespace ssiuml::vde

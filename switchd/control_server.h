@@ -1,6 +1,7 @@
 // ControlServer: the switch's control socket, JSON lines. Each request line
 // gets one reply line from the handler; a client that sends an overlong line
-// is dropped (mgmt::LineSplitter counts it).
+// is dropped (mgmt::LineSplitter counts it), and so is one whose unread
+// replies pass kMaxBacklog.
 #pragma once
 
 #include <functional>
@@ -24,12 +25,20 @@ class ControlServer {
   Status Listen(const std::string& path);
 
  private:
+  static constexpr size_t kMaxBacklog = 4 << 20;  // a status with a full MAC table is well under it
+  static constexpr int kReadsPerEvent = 16;         // of 4 KiB each
+
   struct Client {
     UniqueFd fd;
     mgmt::LineSplitter lines;
+    std::string out;  // replies the socket has not taken yet
   };
   void Accept();
-  void Read(int fd);
+  void OnEvents(int fd, uint32_t events);
+  // False when the client is to be dropped (it left, or stopped reading).
+  bool Read(Client& client);
+  bool Flush(int fd, Client& client);
+  void Drop(int fd);
 
   EventLoop* loop_;
   Handler handler_;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Bad input to switchd: malformed, short and wrong-magic requests, clients
-# that connect and vanish or never speak, frames over the MTU and a flood
-# from one port are refused or dropped and counted, and everybody else is
-# still served.
+# that connect and vanish or never speak, frames over the MTU, a flood
+# from one port and a control client that never reads its replies are
+# refused or dropped and counted, and everybody else is still served.
 . "$(dirname "$0")/test_lib.sh"
 start_switchd sw --gateway || exit 1
 SW=$T/sw
@@ -27,5 +27,11 @@ expect_output "the gateway still answers during a flood" "[1-9]/5 replies" vde_p
 wait $f $r
 expect_output "a vanished client's port is closed" '"ports":\[\{"description":"gateway' ctl sw '{"v":1,"cmd":"status"}'
 expect_output "a bad control request gets an error" '"ok":false' ctl sw '{"v":1,"cmd":"partition","groups":"all"}'
+# 20000 requests whose replies the client does not read for a second: once
+# their backlog passes 4 MiB the switch closes that connection (sockcat exits
+# 0, not 3).
+never_reads() { yes '{"v":1,"cmd":"status"}' | head -n 20000 | sockcat "$T/sw.ctl" 3000 1000 >/dev/null; echo "exit $?"; }
+expect_output "a control client that never reads is dropped" '^exit 0$' never_reads
+expect_output "and the switch still answers" '"ok":true' ctl sw '{"v":1,"cmd":"status"}'
 expect_output "a real vde_plug still gets a port and a reply" "[1-9]/3 replies" \
   vde_probe ping "$SW" 10.77.0.254 --node 4 --plug
