@@ -24,3 +24,7 @@ ssiuml_fuzz_target(virtqueue vhost_blk)
 # Disks served from threads pinned to CPUs, and bad CPUs refused.
 add_test(NAME plxd:cpu COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/plxd_cpu_test.sh)
 set_tests_properties(plxd:cpu PROPERTIES ENVIRONMENT "SSI_BIN=${CMAKE_BINARY_DIR}/bin" TIMEOUT 60)
+
+# Bad input on the control socket: refused in one reply, or the connection ends.
+add_test(NAME plxd:control COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/plxd_control_test.sh)
+set_tests_properties(plxd:control PROPERTIES ENVIRONMENT "SSI_BIN=${CMAKE_BINARY_DIR}/bin" TIMEOUT 60)

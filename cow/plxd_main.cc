@@ -39,6 +39,7 @@ using namespace ssiuml;
 namespace {
 
 constexpr int kProtocolVersion = 1;
+constexpr int kReadsPerEvent = 16;  // of a control client's bytes, 4 KiB each
 
 class Daemon {
  public:
@@ -118,7 +119,9 @@ class Daemon {
     std::shared_ptr<Client> client = it->second;
     char buf[4096];
     bool open = true;
-    for (;;) {
+    // A few reads an event: a client that writes without pause is served in
+    // turns with the disks on this loop, and its unanswered lines stay few.
+    for (int round = 0; round < kReadsPerEvent; ++round) {
       ssize_t n = ::read(fd, buf, sizeof buf);
       if (n > 0) {
         client->lines.Feed(std::string_view(buf, static_cast<size_t>(n)));
@@ -128,25 +131,36 @@ class Daemon {
       if (n == 0 || errno != EAGAIN) open = false;
       break;
     }
+    // A client that does not read its replies is dropped when one no longer
+    // fits, rather than kept with replies cut or missing from its stream.
     std::string line;
-    while (client->lines.Next(&line)) {
+    bool writable = true;
+    while (writable && client->lines.Next(&line)) {
       std::string reply = Execute(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-      (void)WriteAllFd(fd, reply);  // replies are small; a full socket drops the client below
+      writable = WriteAllFd(fd, reply).ok();
     }
-    if (!open || client->lines.dropped_lines() > 0) {
+    if (!open || !writable || client->lines.dropped_lines() > 0) {
       loop_->Unwatch(fd);
       clients_.erase(fd);
     }
   }
 
+  static nlohmann::json Fail(const std::string& error) {
+    return nlohmann::json{{"v", kProtocolVersion}, {"ok", false}, {"error", error}};
+  }
+
   nlohmann::json Execute(const std::string& line) {
-    nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
-    auto fail = [](const std::string& error) {
-      return nlohmann::json{{"v", kProtocolVersion}, {"ok", false}, {"error", error}};
-    };
+    try {
+      return Run(nlohmann::json::parse(line, nullptr, false));
+    } catch (const nlohmann::json::exception& e) {  // a field of another type: read before any change
+      return Fail(std::string("a field has the wrong type: ") + e.what());
+    }
+  }
+
+  nlohmann::json Run(nlohmann::json req) {
     if (!req.is_object() || req.value("v", 0) != kProtocolVersion || !req.contains("cmd") ||
         !req["cmd"].is_string())
-      return fail("expected {\"v\":1,\"cmd\":...}");
+      return Fail("expected {\"v\":1,\"cmd\":...}");
     std::string cmd = req["cmd"];
     std::string vdi = req.contains("vdi") && req["vdi"].is_string() ? req["vdi"].get<std::string>() : "";
     nlohmann::json ok = {{"v", kProtocolVersion}, {"ok", true}};
@@ -175,20 +189,20 @@ class Daemon {
       return ok;
     }
     if (cmd == "vdis") {
-      if (!store_) return fail("plxd serves no store");
+      if (!store_) return Fail("plxd serves no store");
       std::vector<plx::VdiInfo> infos;
       Status s = store_->ListVdis(&infos);
-      if (!s.ok()) return fail(s.message());
+      if (!s.ok()) return Fail(s.message());
       nlohmann::json names = nlohmann::json::array();
       for (const auto& info : infos) names.push_back(info.name);
       ok["vdis"] = names;
       return ok;
     }
     if (cmd == "du") {
-      if (!store_) return fail("plxd serves no store");
+      if (!store_) return Fail("plxd serves no store");
       std::vector<plx::DuInfo> du;
       Status s = store_->Du(&du);
-      if (!s.ok()) return fail(s.message());
+      if (!s.ok()) return Fail(s.message());
       nlohmann::json vdis = nlohmann::json::array();
       for (const auto& d : du)
         vdis.push_back({{"vdi", d.name}, {"private_blocks", d.private_data + d.private_nodes},
@@ -196,32 +210,32 @@ class Daemon {
       ok["du"] = vdis;
       return ok;
     }
-    if (vdi.empty()) return fail(cmd + " needs \"vdi\"");
+    if (vdi.empty()) return Fail(cmd + " needs \"vdi\"");
     // Store changes go through plxd, the one process that has the store open.
     if (cmd == "create" || cmd == "delete") {
-      if (!store_) return fail("plxd serves no store");
-      if (servers_.count(vdi) != 0) return fail(vdi + " is being served; close it first");
+      if (!store_) return Fail("plxd serves no store");
+      if (servers_.count(vdi) != 0) return Fail(vdi + " is being served; close it first");
       std::string from = req.contains("from") && req["from"].is_string() ? req["from"].get<std::string>() : "";
       Status s = cmd == "create" ? store_->CreateVdi(vdi, 0, from) : store_->Delete(vdi);
-      return s.ok() ? ok : fail(s.message());
+      return s.ok() ? ok : Fail(s.message());
     }
     if (cmd == "open") {
-      if (!store_) return fail("plxd serves no store");
-      if (!req.contains("socket") || !req["socket"].is_string()) return fail("open needs \"socket\"");
+      if (!store_) return Fail("plxd serves no store");
+      if (!req.contains("socket") || !req["socket"].is_string()) return Fail("open needs \"socket\"");
       int cpu = -1;
       if (req.contains("cpu")) {
         if (!req["cpu"].is_number_unsigned() || req["cpu"].get<uint64_t>() >= CPU_SETSIZE)
-          return fail("\"cpu\" must be a CPU number (0-" + std::to_string(CPU_SETSIZE - 1) + ")");
+          return Fail("\"cpu\" must be a CPU number (0-" + std::to_string(CPU_SETSIZE - 1) + ")");
         cpu = req["cpu"].get<int>();
       }
-      if (servers_.count(vdi) != 0) return fail(vdi + " is already served");
+      if (servers_.count(vdi) != 0) return Fail(vdi + " is already served");
       std::shared_ptr<plx::Vdi> handle;
       Status s = store_->OpenVdi(vdi, &handle);
       if (s.ok()) s = Serve(vdi, NewVdiBlockDevice(std::move(handle)), req["socket"].get<std::string>(), cpu);
-      return s.ok() ? ok : fail(s.message());
+      return s.ok() ? ok : Fail(s.message());
     }
     auto it = servers_.find(vdi);
-    if (it == servers_.end()) return fail(vdi + " is not served");
+    if (it == servers_.end()) return Fail(vdi + " is not served");
     Served& served = it->second;
     if (cmd == "close") {
       OnServerThread(served, [&served] { served.server.reset(); });
@@ -231,7 +245,7 @@ class Daemon {
     if (cmd == "fault") {
       std::string fault = req.value("fault", std::string());
       if (fault != "none" && fault != "stall" && fault != "error")
-        return fail("fault must be none, stall or error");
+        return Fail("fault must be none, stall or error");
       OnServerThread(served, [&] {
         dynamic_cast<FaultyBlockDevice&>(served.server->device()).set_failing(fault == "error");
         served.server->SetStalled(fault == "stall");
@@ -240,22 +254,23 @@ class Daemon {
       return ok;
     }
     if (cmd == "snapshot") {
-      if (!store_) return fail("plxd serves no store");
+      if (!store_) return Fail("plxd serves no store");
       std::shared_ptr<plx::Vdi> handle;
       plx::SnapshotInfo info;
       // Requests run one at a time on the loop serving the VDI, so between
       // two of them it is quiescent: the snapshot needs no pause the guest
       // could see.
+      std::string name = req.value("name", std::string());
       Status s;
       OnServerThread(served, [&] {
         s = store_->OpenVdi(vdi, &handle);
-        if (s.ok()) s = handle->Snapshot(req.value("name", std::string()), &info);
+        if (s.ok()) s = handle->Snapshot(name, &info);
       });
-      if (!s.ok()) return fail(s.message());
+      if (!s.ok()) return Fail(s.message());
       ok["snapshot"] = {{"id", info.id}, {"name", info.name}};
       return ok;
     }
-    return fail("unknown command " + cmd);
+    return Fail("unknown command " + cmd);
   }
 
   static const char* FaultName(vhost::VhostBlkServer& server) {
