@@ -339,6 +339,11 @@ TEST_CASE("bad input gets an ERR naming the problem and the server keeps serving
   CHECK(nlohmann::json::parse(control.Line())["ok"] == false);
   CHECK(nlohmann::json::parse(control.Line())["error"] == "unknown command frob");
   CHECK(nlohmann::json::parse(control.Line())["ok"] == false);
+  // Fields of another type are refused, and the server goes on.
+  control.Send("{\"v\":\"1\",\"cmd\":\"status\"}\n{\"v\":1,\"fenced\":4,\"id\":\"x\"}\n");
+  CHECK(nlohmann::json::parse(control.Line())["error"].get<std::string>().rfind("a field has the wrong type", 0) == 0);
+  CHECK(nlohmann::json::parse(control.Line())["ok"] == false);
+  CHECK(Control(server, {{"v", 1}, {"cmd", "status"}}).contains("members"));
 }
 
 TEST_CASE("a session flood is capped with a clear error") {

@@ -183,6 +183,7 @@ void LockServer::Accept(int listen_fd, Listener listener) {
 void LockServer::OnEvents(int fd, uint32_t events) {
   if (events & EPOLLERR) {
     Close(fd);
+    FlushAll();  // what its departure granted others
     return;
   }
   if (events & EPOLLOUT) Flush(fd);
@@ -540,8 +541,10 @@ void LockServer::Close(int fd) {
   }
   if (it->second.session != 0) {
     spdlog::debug("session {} lost its connection", it->second.session);
-    service_.Disconnected(it->second.session);
-    session_fd_.erase(it->second.session);
+    session_fd_.erase(it->second.session);  // first: its own cancellations go nowhere
+    Outputs out;
+    service_.Disconnected(it->second.session, &out);
+    Deliver(out);
   }
   loop_->Unwatch(fd);
   dirty_.erase(fd);

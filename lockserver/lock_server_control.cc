@@ -22,7 +22,12 @@ void LockServer::SendFence(uint64_t id) {
 
 void LockServer::HandleControl(int fd, const std::string& line) {
   nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
-  nlohmann::json reply = ExecuteControl(fd, req);
+  nlohmann::json reply;
+  try {
+    reply = ExecuteControl(fd, req);
+  } catch (const nlohmann::json::exception& e) {  // a field of another type: read before any change
+    reply = {{"v", 1}, {"ok", false}, {"error", std::string("a field has the wrong type: ") + e.what()}};
+  }
   if (!reply.is_null()) Send(fd, reply.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 

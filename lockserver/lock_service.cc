@@ -157,13 +157,14 @@ void LockService::Close(SessionId id, Outputs* out) {
   EndSession(id, /*died=*/false, "closed", out);
 }
 
-void LockService::Disconnected(SessionId id) {
+void LockService::Disconnected(SessionId id, Outputs* out) {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return;
   it->second.connected = false;
   it->second.watching = false;
-  std::vector<LockEvent> events;  // nobody left to tell
+  std::vector<LockEvent> events;
   table_.CancelAll(id, &events);
+  Deliver(events, out);
 }
 
 void LockService::Tick(uint64_t now_ms, Outputs* out) {

@@ -103,8 +103,9 @@ class LockService {
   Status Watch(SessionId id);
   // BYE: releases everything, no fencing.
   void Close(SessionId id, Outputs* out);
-  // The connection went away: queued requests are cancelled, locks stay.
-  void Disconnected(SessionId id);
+  // The connection went away: queued requests are cancelled (those they held
+  // back may be granted now, and are told), locks stay.
+  void Disconnected(SessionId id, Outputs* out);
 
   // Lock timeouts and session expiry.
   void Tick(uint64_t now_ms, Outputs* out);

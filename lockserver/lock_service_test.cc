@@ -202,6 +202,23 @@ TEST_CASE("one silent session of a node fences the whole incarnation") {
   CHECK(f.service.table().Snapshot().size() == 1);  // only the invalid LVB is left
 }
 
+TEST_CASE("a request a disconnected session had queued no longer holds back the ones behind it") {
+  ServiceFixture f(false);
+  SessionId a, b, c;
+  REQUIRE(f.service.OpenHost("a", 0, &a).ok());
+  REQUIRE(f.service.OpenHost("b", 0, &b).ok());
+  REQUIRE(f.service.OpenHost("c", 0, &c).ok());
+  f.Lock(a, "r", Mode::kPR);
+  f.Lock(b, "r", Mode::kEX, 2);
+  f.Lock(c, "r", Mode::kPR, 3);  // compatible with a, but queued behind b
+  f.out.clear();
+  f.service.Disconnected(b, &f.out);
+  bool told = false;
+  for (const Output& o : f.Take(OK::kLock))
+    told |= o.session == c && o.lock.kind == LockEvent::Kind::kGranted && o.lock.request_id == 3;
+  CHECK(told);
+}
+
 TEST_CASE("a disconnected session keeps its locks until it expires") {
   ServiceFixture f(false);
   SessionId a, b;
@@ -209,8 +226,8 @@ TEST_CASE("a disconnected session keeps its locks until it expires") {
   REQUIRE(f.service.OpenHost("b", 0, &b).ok());
   f.Lock(a, "r", Mode::kEX);
   f.Lock(b, "r", Mode::kEX, 2);
-  f.service.Disconnected(b);  // b's queued request goes
-  f.service.Disconnected(a);  // a's lock stays
+  f.service.Disconnected(b, &f.out);  // b's queued request goes
+  f.service.Disconnected(a, &f.out);  // a's lock stays
   auto snap = f.service.table().Snapshot();
   REQUIRE(snap.size() == 1);
   CHECK(snap[0].granted.size() == 1);
