@@ -253,6 +253,7 @@ int RunAttach(const ClusterPaths& paths, int node, uint32_t prefix) {
   }
   std::string farewell = "[detached from node " + std::to_string(node) + " of cluster " + paths.name + "]";
   bool history = true, after_prefix = false;
+  int status = 0;
   while (!g_quit) {
     struct pollfd fds[2] = {{0, POLLIN, 0}, {session.fd(), POLLIN, 0}};
     if (poll(fds, 2, -1) < 0 && errno != EINTR) break;
@@ -294,8 +295,13 @@ int RunAttach(const ClusterPaths& paths, int node, uint32_t prefix) {
         } else if (type == "event" && m.value("event", "") == "node_exited" && m.value("node", 0) == node) {
           farewell = "[node " + std::to_string(node) + " exited: " + m.value("cause", "") + "]";
           g_quit = 1;
+        } else if (type == "result" && m.value("ok", true) == false) {  // ssid refused the attach
+          farewell = "ssi-console: " + m.value("error", std::string("ssid refused to attach"));
+          status = 1;
+          break;
         }
       }
+      if (status != 0) break;
       if (!open) {
         farewell = "[cluster " + paths.name + " stopped]";
         break;
@@ -305,7 +311,7 @@ int RunAttach(const ClusterPaths& paths, int node, uint32_t prefix) {
   terminal.~RawTerminal();
   terminal.active = false;
   std::printf("\r\n%s\r\n", farewell.c_str());
-  return 0;
+  return status;
 }
 
 // "C-b" -> 0x02.
@@ -355,7 +361,9 @@ int main(int argc, char** argv) {
   }
   int node = 0;
   if (positional.size() > 1 ||
-      (positional.size() == 1 && (node = std::atoi(positional[0].c_str())) <= 0)) {
+      (positional.size() == 1 && (positional[0].empty() ||
+                                  positional[0].find_first_not_of("0123456789") != std::string::npos ||
+                                  positional[0].size() > 4 || (node = std::stoi(positional[0])) <= 0))) {
     std::fprintf(stderr, "ssi-console: expected one node number (usage: ssi-console [--cluster NAME] [N])\n");
     return 2;
   }

@@ -321,11 +321,14 @@ int CmdExec(const Context& ctx, const std::vector<std::string>& args) {
   if (!ParseArgs(ctx, before, options, usage, &vm, &positional)) return kExitUsage;
   if (positional.size() != 1 || command.empty())
     return Error(ctx, std::string("usage: ") + usage, kExitUsage);
-  if (timeout_s <= 0) return Error(ctx, "--timeout must be positive", kExitUsage);
+  if (timeout_s <= 0 || timeout_s > 86400)
+    return Error(ctx, "--timeout must be 1-86400 seconds (a day at most)", kExitUsage);
   ClusterSetup setup;
   LoadClusterSetup(Env::Default(), &setup);
   NodeList list = ParseNodeList(positional, setup.config.max_nodes);
   if (!list.errors.empty()) return Error(ctx, list.errors[0], kExitUsage);
+  if (list.nodes.size() != 1)
+    return Error(ctx, "ssi-exec runs on one node; run it once per node for several", kExitUsage);
   Request request;
   request.cmd = Command::kExec;
   request.node = list.nodes[0];

@@ -887,13 +887,17 @@ void Supervisor::SendConsole(ControlConnection& conn, int node, std::string_view
   }
 }
 
+// Both walk a copy of sessions_: a client that stopped reading is dropped
+// during a Send, and its session leaves sessions_ (and would be freed) then.
 void Supervisor::OnConsole(Node& node, std::string_view data) {
-  for (auto& session : sessions_)
+  auto sessions = sessions_;
+  for (auto& session : sessions)
     if (session->follow.count(node.number()) != 0) SendConsole(*session->conn, node.number(), data);
 }
 
 void Supervisor::OnEvent(const nlohmann::json& event) {
-  for (auto& session : sessions_) {
+  auto sessions = sessions_;
+  for (auto& session : sessions) {
     if (!session->events) continue;
     nlohmann::json msg = event;
     msg["v"] = kControlVersion;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Bad input of every kind gets a clear one-line error and never takes the
-# cluster down: command lines, config files, raw control-socket requests, and
-# a guest spewing garbage onto its management line.
+# cluster down: command lines, config files, raw control-socket requests,
+# console viewers that stop reading, and a guest spewing garbage onto its
+# management line.
 . "$(dirname "$0")/lib.sh"
 C=bad$$
 use_cluster $C
@@ -16,6 +17,9 @@ expect_output "non-numeric node count" "'many' is not a node count" ssi-start --
 expect_output "zero timeout" "--timeout must be positive" ssi-start --cluster $C --timeout 0 1
 expect_output "unknown option" "unrecognised option '--bogus'|unrecognized option '--bogus'" ssi-add --cluster $C --bogus 1
 expect_output "exec needs a command" "usage: ssi-exec" ssi-exec --cluster $C 1
+expect_output "exec runs on one node, not a range" "ssi-exec runs on one node" ssi-exec --cluster $C 1-3 -- true
+expect_output "exec's timeout is a day at most" "--timeout must be 1-86400 seconds" \
+  ssi-exec --cluster $C --timeout 90000 1 -- true
 expect_output "commands to a stopped cluster say so" "cluster $C is not running" ssi-rm --cluster $C 1
 
 # Config files name the file and line.
@@ -54,6 +58,16 @@ expect_output "an endless line is cut off" '"error":"request too long"' \
   sh -c "head -c 200000 /dev/zero | tr '\\0' x | $SOCKCAT $sock"
 for i in $(seq 20); do $SOCKCAT "$sock" 100 </dev/null >/dev/null 2>&1; done
 check "ssid survives clients that vanish" ssi-exec --cluster $C 2 -- true
+# Two console viewers that never read while node 2 prints 20 MB: each is
+# dropped when its backlog passes ssid's bound, and ssid goes on.
+viewers=""
+for _ in 1 2; do
+  echo '{"v":1,"cmd":"attach","nodes":[2]}' | $SOCKCAT "$sock" 120000 90000 >/dev/null 2>&1 &
+  viewers="$viewers $!"
+done
+ssi-exec --cluster $C 2 -- 'head -c 20000000 /dev/zero | tr "\0" x > /dev/console' >/dev/null 2>&1
+check "ssid survives console viewers that stop reading" ssi-exec --cluster $C 2 -- true
+kill $viewers 2>/dev/null
 
 # A guest writing garbage and forged frames onto its own management line.
 ssi-exec --cluster $C 2 -- 'head -c 300000 /dev/urandom > /dev/ttyS1; echo "EXIT 99999 0" > /dev/ttyS1; printf "OUT 1 1 @@@\n" > /dev/ttyS1' >/dev/null 2>&1

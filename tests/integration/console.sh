@@ -2,7 +2,7 @@
 # ssi-console under tmux, as a person would use it: the dashboard lists the
 # nodes, keys reach the selected node, a crash shows within a second, resize
 # and detach leave a sane terminal, a re-attach shows the history, and
-# `ssi-console N` attaches straight to a node.
+# `ssi-console N` attaches straight to a node (and refuses a node it cannot).
 . "$(dirname "$0")/lib.sh"
 command -v tmux >/dev/null || { log "skipped: tmux is not installed"; exit 0; }
 C=con$$
@@ -71,4 +71,7 @@ $T send-keys -t dash:direct "echo direct-\$((6*7))" Enter
 check "typing reaches node 2" wait_for dash:direct "^direct-42"
 $T send-keys -t dash:direct C-a d
 check "C-a d detaches from node 2" wait_for dash:direct "^\[detached from node 2 of cluster $C\]"
+$T new-window -t dash -n far "ssi-console --cluster $C 300"
+check "a node past the cluster's range is refused in one line" wait_for dash:far "^ssi-console: node 300 is out of range"
+expect_output "a node number with letters is refused" "expected one node number" ssi-console --cluster $C 2abc
 check "ssi-stop" ssi-stop --cluster $C
