@@ -79,11 +79,18 @@ void Fabric::FlushPort(int port) {
 }
 
 void Fabric::ScheduleDelayed() {
-  if (delayed_.empty() || delay_timer_armed_) return;
-  uint64_t now = EventLoop::NowMs(), due = delayed_.begin()->first;
-  delay_timer_armed_ = true;
-  loop_->After(due > now ? due - now : 0, [this] {
-    delay_timer_armed_ = false;
+  if (delayed_.empty()) return;
+  uint64_t due = delayed_.begin()->first;
+  // A frame due before the armed timer (a shorter delay set since, or jitter)
+  // re-arms it, or it would wait behind the longer delay.
+  if (delay_timer_ != 0) {
+    if (due >= delay_due_) return;
+    loop_->Cancel(delay_timer_);
+  }
+  uint64_t now = EventLoop::NowMs();
+  delay_due_ = due;
+  delay_timer_ = loop_->After(due > now ? due - now : 0, [this] {
+    delay_timer_ = 0;
     uint64_t now = EventLoop::NowMs();
     // The frames are queued by address: keep them until the flush.
     std::vector<std::pair<int, std::string>> due;

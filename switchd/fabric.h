@@ -63,7 +63,8 @@ class Fabric {
   std::mt19937_64 random_;
   std::uniform_real_distribution<double> unit_{0.0, 1.0};
   std::multimap<uint64_t, std::pair<int, std::string>> delayed_;
-  bool delay_timer_armed_ = false;
+  uint64_t delay_timer_ = 0;  // the armed timer's id (0: none), due at delay_due_
+  uint64_t delay_due_ = 0;
 };
 
 }  // namespace ssiuml::vde

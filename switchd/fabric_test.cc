@@ -3,6 +3,8 @@
 #include <catch2/catch.hpp>
 #include <vector>
 
+#include "common/node_port.h"
+
 using namespace ssiuml;
 using namespace ssiuml::vde;
 
@@ -42,4 +44,28 @@ TEST_CASE("frames wait for Flush, go out one batch per port, and what a port ref
   fabric.Detach(2);
   fabric.Flush();
   CHECK(calls.size() == 1);
+}
+
+TEST_CASE("a frame under a shorter delay is not held back by one under a longer delay before it") {
+  EventLoop loop;
+  REQUIRE(loop.Init().ok());
+  Fabric fabric(&loop, true);
+  int delivered = 0;
+  fabric.Attach(1, NodePortDescription(1), [](const iovec*, int n) { return n; });
+  fabric.Attach(2, NodePortDescription(2), [&](const iovec*, int n) {
+    delivered += n;
+    loop.Quit();
+    return n;
+  });
+  std::vector<uint8_t> frame(60, 0);
+  frame[6] = 0x02;
+  fabric.core().SetDelay(2, 10000, 0);
+  fabric.Input(1, frame.data(), frame.size());
+  fabric.core().SetDelay(2, 10, 0);
+  fabric.Input(1, frame.data(), frame.size());
+  uint64_t start = EventLoop::NowMs();
+  loop.After(5000, [&] { loop.Quit(); });  // the test's own bound
+  loop.Run();
+  CHECK(delivered == 1);
+  CHECK(EventLoop::NowMs() - start < 5000);
 }

@@ -168,6 +168,19 @@ void SwitchCore::Deliver(int port, int src_node, int unicast_node, double random
   out->push_back({port, DelayFor(src_node, dst_node, random)});
 }
 
+void SwitchCore::Learn(uint64_t mac, int port, uint64_t now_ms) {
+  auto it = macs_.find(mac);
+  if (it != macs_.end()) {
+    it->second = {port, now_ms};
+    return;
+  }
+  if (macs_.size() >= kMaxMacs && now_ms >= last_sweep_ms_ + 1000) {
+    last_sweep_ms_ = now_ms;
+    std::erase_if(macs_, [now_ms](const auto& entry) { return now_ms - entry.second.seen_ms > kMacExpiryMs; });
+  }
+  if (macs_.size() < kMaxMacs) macs_.emplace(mac, MacEntry{port, now_ms});
+}
+
 // Only bound ports are asked, and the gateway's never is one.
 bool SwitchCore::Spoofed(int ingress, const uint8_t* src) const {
   int claimed = NodeOfMac(src);
@@ -202,7 +215,7 @@ void SwitchCore::Route(int ingress, const uint8_t* frame, size_t len, uint64_t n
   in.rx_bytes += len;
   int src_node = ingress == gateway_port_ ? kGatewayNode : slot.bound ? slot.node : NodeOfMac(src);
   if (!Multicast(src) && !hub_) {
-    macs_[MacKey(src)] = {ingress, now_ms};
+    Learn(MacKey(src), ingress, now_ms);
     if (!slot.bound && src_node != 0 && src_node != kGatewayNode) slots_[ingress].node = src_node;
   }
   int unicast_node = Multicast(dst) ? 0 : NodeOfMac(dst);

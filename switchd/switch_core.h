@@ -22,6 +22,10 @@ namespace ssiuml::vde {
 constexpr size_t kMaxFrame = 1518;  // Ethernet with a VLAN tag; larger is over the MTU
 constexpr size_t kMinFrame = 14;
 constexpr uint64_t kMacExpiryMs = 100000;
+// A MAC flood (macof, in a lab) fills the table to here; past it new MACs are
+// not learned until old ones expire, and frames to them flood, as on a real
+// switch whose table is full.
+constexpr size_t kMaxMacs = 16384;
 
 enum class Drop { kRunt, kOversize, kDown, kPartition, kLoss, kSamePort, kFull, kSpoof, kCount };
 const char* DropName(Drop cause);
@@ -113,6 +117,7 @@ class SwitchCore {
   // Whether a frame from a bound ingress with this source MAC claims an
   // address that is not its own (see AddPort).
   bool Spoofed(int ingress, const uint8_t* src) const;
+  void Learn(uint64_t mac, int port, uint64_t now_ms);
   void Deliver(int port, int src_node, int unicast_node, double random, std::vector<Egress>* out);
   bool Blocked(int src_node, int dst_node, double random, Drop* cause) const;
   uint32_t DelayFor(int src_node, int dst_node, double random) const;
@@ -125,6 +130,7 @@ class SwitchCore {
   std::vector<int> ports_;   // the attached ones, for flooding
   PortCounters departed_;
   std::unordered_map<uint64_t, MacEntry> macs_;
+  uint64_t last_sweep_ms_ = 0;  // of expired MACs, at most once a second
   LinkMatrix links_;  // everyone reaches everyone unless cut_
   std::optional<Cut> cut_;
   std::map<int, double> loss_;

@@ -297,3 +297,23 @@ TEST_CASE("a bad ring is refused and the cut before stays") {
   CHECK(sw.cut()->shape == "isolate");
   CHECK(Reach(sw, 1) == std::set<int>{2, 1000});
 }
+
+TEST_CASE("a MAC flood fills the table to its bound; expired MACs make room again") {
+  SwitchCore sw(false);
+  sw.AddPort(1);
+  sw.AddPort(2);
+  auto f = Frame(-1, 1);
+  auto flood = [&](uint32_t first, uint32_t count, uint64_t now) {
+    for (uint32_t i = first; i < first + count; ++i) {
+      f[7] = static_cast<uint8_t>(i >> 16), f[8] = static_cast<uint8_t>(i >> 8), f[9] = static_cast<uint8_t>(i);
+      f[6] = 0x0a;  // unicast, not a node's MAC
+      Route(sw, 1, f.data(), f.size(), now, 0.5);
+    }
+  };
+  flood(0, kMaxMacs + 1000, 0);
+  CHECK(sw.MacTable(0).size() == kMaxMacs);
+  // Port 2's node is still learned once the flood's MACs have expired.
+  Route(sw, 2, Frame(-1, 2).data(), 60, kMacExpiryMs + 2000, 0.5);
+  CHECK(sw.MacTable(kMacExpiryMs + 2000).size() == 1);
+  CHECK(Ports(Route(sw, 1, Frame(2, 1).data(), 60, kMacExpiryMs + 2001, 0.5)) == std::vector<int>{2});
+}
