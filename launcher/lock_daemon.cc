@@ -99,15 +99,12 @@ void LockDaemon::NodeBooted(int node, const std::string& boot_id) {
   if (!s.ok()) spdlog::warn("node {}: cannot register its boot id: {}", node, s.message());
 }
 
-Status LockDaemon::Report(nlohmann::json* status) {
-  if (!running()) return Status::NotFound("no lock server is running");
-  return DaemonRequest("lockserver", control_, {{"cmd", "status"}}, status);
-}
-
 std::map<int, std::string> LockDaemon::Members() {
   std::map<int, std::string> members;
   nlohmann::json status;
-  if (!Report(&status).ok()) return members;
+  // Without the locks, which can be many: the reply stays small.
+  if (!running() || !DaemonRequest("lockserver", control_, {{"cmd", "status"}, {"locks", false}}, &status).ok())
+    return members;
   for (const auto& m : status.value("members", nlohmann::json::array()))
     if (m.is_object()) members[m.value("node", 0)] = m.value("state", std::string("member"));
   return members;

@@ -8,8 +8,6 @@
 #include <memory>
 #include <string>
 
-#include <nlohmann/json.hpp>
-
 #include "common/env.h"
 #include "common/event_loop.h"
 #include "launcher/cluster_paths.h"
@@ -50,8 +48,6 @@ class LockDaemon {
   // Node number -> membership state ("member", "fencing", ...); empty when
   // the lock server does not answer.
   std::map<int, std::string> Members();
-  // The lock server's whole status (sessions, members, locks).
-  Status Report(nlohmann::json* status);
 
  private:
   EventLoop* loop_;

@@ -288,7 +288,7 @@ Status Nemesis::HealDisks() {
 
 bool Nemesis::SessionsSettled(uint64_t since_heal_ms, uint64_t* expiry_ms) {
   nlohmann::json status;
-  if (!DaemonRequest("lockserver", paths_.LockControl(), {{"cmd", "status"}}, &status).ok()) return true;
+  if (!DaemonRequest("lockserver", paths_.LockControl(), {{"cmd", "status"}, {"locks", false}}, &status).ok()) return true;
   *expiry_ms = status.value("heartbeat_ms", uint64_t{0}) * status.value("expiry_missed", uint64_t{0});
   std::map<int, std::string> states;
   if (!States(&states).ok()) return true;

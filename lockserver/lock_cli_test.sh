@@ -11,6 +11,9 @@ check "a non-loopback listener is refused" test $rc -eq 1
 check "with the reason" grep -q "must be a loopback address" <<<"$out"
 out=$("$BIN/lockserver" --tcp 127.0.0.1:0 --heartbeat-ms 1 2>&1); rc=$?
 check "a silly heartbeat is refused" test $rc -eq 2
+out=$("$BIN/lockserver" --tcp 127.0.0.1:0 --max-resources 0 2>&1); rc=$?
+check "no room for locks is refused" test $rc -eq 2
+check "with the range" grep -q -- "--max-resources 1-100000000" <<<"$out"
 
 "$BIN/lockserver" --tcp 127.0.0.1:0 --port-file "$D/port" --control "$D/ctl" --gateway-socket "$D/gw" \
   --log "$D/server.log" &

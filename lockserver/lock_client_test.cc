@@ -376,6 +376,36 @@ TEST_CASE("a client that never reads is cut off at the output bound") {
   CHECK(a->Lock("x", Mode::kEX, {}, &g).ok());
 }
 
+TEST_CASE("a peer that stops reading before its last replies is closed after the drain time") {
+  ServerThread server([](ServerOptions* o) {
+    o->max_output = 8 << 20;
+    o->close_drain_ms = 200;
+  });
+  Raw raw(server.gateway());
+  std::string burst;
+  for (int i = 0; i < 20000; ++i) burst += "PING id=" + std::to_string(i) + "\n";  // ~1 MB of ERRs, never read
+  raw.Send(burst + "SSIL/1 HELLO id=1 host name=t\n");  // refused from a node: the server closes after the replies
+  auto connections = [&] { return Control(server, {{"v", 1}, {"cmd", "status"}, {"locks", false}})["connections"]; };
+  bool closed = false;
+  for (int i = 0; i < 100 && !closed; ++i) {
+    closed = connections() == 1;  // the status query's own
+    if (!closed) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  CHECK(closed);
+}
+
+TEST_CASE("a lock beyond --max-resources is refused and the server keeps serving") {
+  ServerThread server([](ServerOptions* o) { o->service.max_resources = 2; });
+  auto a = Host(server, "a");
+  Grant g;
+  REQUIRE(a->Lock("x", Mode::kEX, {}, &g).ok());
+  REQUIRE(a->Lock("y", Mode::kEX, {}, &g).ok());
+  Status s = a->Lock("z", Mode::kEX, {}, &g);
+  CHECK(s.message().rfind("too-many-resources: too many lock resources in use (max 2)", 0) == 0);
+  REQUIRE(a->Unlock("x").ok());
+  CHECK(a->Lock("z", Mode::kEX, {}, &g).ok());
+}
+
 TEST_CASE("guest identity comes from the kernel command line and the agent's file") {
   char tmpl[] = "/tmp/lock-identity-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);

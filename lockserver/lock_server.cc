@@ -61,6 +61,7 @@ std::string LockEventLine(const LockEvent& e) {
 std::string StateCode(const Status& s) {
   if (s.message() == "session expired") return "expired";
   if (s.IsNotFound()) return "not-held";
+  if (s.IsBusy()) return "too-many-resources";
   return "bad-state";
 }
 
@@ -453,13 +454,21 @@ void LockServer::Tick() {
   service_.Tick(now, &out);
   Deliver(out);
   RetryPendingHellos();
-  std::vector<int> silent;
-  for (const auto& [fd, c] : conns_)
+  std::vector<int> silent, undrained;
+  for (auto& [fd, c] : conns_) {
     if (c.origin != Origin::kControl && c.session == 0 && !c.paused && !c.closing && now > c.opened_ms + kHelloWithinMs)
       silent.push_back(fd);
+    // A peer that stops reading before its last replies would hold the slot forever.
+    if (c.closing && c.closing_seen_ms == 0) c.closing_seen_ms = now;
+    if (c.closing && now > c.closing_seen_ms + options_.close_drain_ms) undrained.push_back(fd);
+  }
   for (int fd : silent) {
     SendErr(fd, 0, "no-session", "no HELLO within " + std::to_string(kHelloWithinMs / 1000) + " s");
     conns_[fd].closing = true;
+  }
+  for (int fd : undrained) {
+    spdlog::debug("fd {} did not read its last replies in {} ms; closing it", fd, options_.close_drain_ms);
+    Close(fd);
   }
   if (now >= last_fence_send_ms_ + kFenceRetryMs) {
     last_fence_send_ms_ = now;

@@ -40,6 +40,7 @@ struct ServerOptions {
   std::string host_peer;       // the IPv4 address the host's connections come from
   uint64_t hello_wait_ms = 3000;     // how long a node HELLO waits for the registry
   size_t max_output = 1 << 20;       // bytes queued to one peer before it is cut off
+  uint64_t close_drain_ms = 5000;    // how long a closing peer has to read its last replies
 };
 
 class LockServer {
@@ -57,6 +58,7 @@ class LockServer {
     SessionId session = 0;
     bool paused = false;   // a HELLO is pending: the rest waits unread
     bool closing = false;  // close once out is flushed
+    uint64_t closing_seen_ms = 0;  // the first tick that saw closing
     wire::Request hello;
     uint64_t hello_deadline_ms = 0;
     uint64_t opened_ms = 0;

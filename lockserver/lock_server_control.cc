@@ -68,7 +68,8 @@ nlohmann::json LockServer::ExecuteControl(int fd, const nlohmann::json& req) {
   };
   int node = 0;
   if (cmd == "status") {
-    nlohmann::json j = StatusJson(service_, now);
+    nlohmann::json j = StatusJson(service_, now, req.value("locks", true));
+    j["connections"] = conns_.size();
     j["fencer_connected"] = fencer_fd_ >= 0;
     j["refused"] = refused_;
     return j;

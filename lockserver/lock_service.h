@@ -34,6 +34,7 @@ struct ServiceOptions {
   int expiry_missed = 5;
   bool fencing = true;
   size_t max_sessions = 1024;
+  size_t max_resources = 65536;  // LockTable's bound
   uint64_t first_token = 0;
 };
 

@@ -1,8 +1,15 @@
 #include "lockserver/lock_status.h"
 
 namespace ssiuml::lock {
+namespace {
 
-nlohmann::json StatusJson(const LockService& service, uint64_t now_ms) {
+// A row is at most about 330 bytes (a 255-byte name): under 700 KB, inside
+// the default 1 MB a peer may have queued.
+constexpr size_t kMaxLockRows = 2000;
+
+}  // namespace
+
+nlohmann::json StatusJson(const LockService& service, uint64_t now_ms, bool with_locks) {
   using nlohmann::json;
   json sessions = json::array(), members = json::array(), registry = json::array(), fences = json::array(),
        locks = json::array();
@@ -25,7 +32,9 @@ nlohmann::json StatusJson(const LockService& service, uint64_t now_ms) {
   }
   for (const auto& [node, boot] : service.registry()) registry.push_back({{"node", node}, {"boot", boot}});
   for (const auto& [node, boot] : service.fencing()) fences.push_back({{"node", node}, {"boot", boot}});
-  for (const ResourceInfo& r : service.table().Snapshot()) {
+  std::vector<ResourceInfo> resources;
+  if (with_locks) resources = service.table().Snapshot(kMaxLockRows);
+  for (const ResourceInfo& r : resources) {
     json granted = json::array(), converting = json::array(), waiting = json::array();
     for (const auto& e : r.granted)
       granted.push_back({{"session", e.session}, {"mode", ModeName(e.mode)}, {"token", e.token}});
@@ -39,18 +48,22 @@ nlohmann::json StatusJson(const LockService& service, uint64_t now_ms) {
                      {"converting", converting},
                      {"waiting", waiting}});
   }
-  return {{"v", 1},
-          {"ok", true},
-          {"epoch", service.epoch()},
-          {"heartbeat_ms", service.options().heartbeat_ms},
-          {"expiry_missed", service.options().expiry_missed},
-          {"fencing", service.options().fencing},
-          {"last_token", service.table().last_token()},
-          {"sessions", sessions},
-          {"members", members},
-          {"registry", registry},
-          {"pending_fences", fences},
-          {"locks", locks}};
+  json status = {{"v", 1},
+                 {"ok", true},
+                 {"epoch", service.epoch()},
+                 {"heartbeat_ms", service.options().heartbeat_ms},
+                 {"expiry_missed", service.options().expiry_missed},
+                 {"fencing", service.options().fencing},
+                 {"last_token", service.table().last_token()},
+                 {"sessions", sessions},
+                 {"members", members},
+                 {"registry", registry},
+                 {"pending_fences", fences}};
+  if (with_locks) {
+    status["locks"] = locks;
+    status["locks_total"] = service.table().resource_count();
+  }
+  return status;
 }
 
 }  // namespace ssiuml::lock

@@ -29,4 +29,23 @@ TEST_CASE("status shows sessions, members, locks with holders, waiters and token
   CHECK(j["locks"][0]["granted"][0]["token"] == 42);
   CHECK(j["locks"][0]["granted"][0]["mode"] == "EX");
   CHECK(j["locks"][0]["waiting"][0]["mode"] == "PR");
+  CHECK(j["locks_total"] == 1);
+  // A membership query leaves the locks out.
+  nlohmann::json members = StatusJson(service, 10, false);
+  CHECK_FALSE(members.contains("locks"));
+  CHECK(members["members"].size() == 1);
+}
+
+TEST_CASE("status lists a bounded number of locks and counts them all") {
+  LockService service(ServiceOptions{});
+  Outputs out;
+  SessionId host = 0;
+  REQUIRE(service.OpenHost("host-1", 0, &host).ok());
+  for (int i = 0; i < 3000; ++i)
+    REQUIRE(service.Lock(host, {0, static_cast<uint64_t>(i + 1), "r" + std::to_string(i), Mode::kEX, false, 0}, 0,
+                         &out).ok());
+  nlohmann::json j = StatusJson(service, 0);
+  CHECK(j["locks_total"] == 3000);
+  CHECK(j["locks"].size() == 1000);  // two rows each: the resource and its holder
+  CHECK(j.dump().size() < 1024 * 1024);
 }

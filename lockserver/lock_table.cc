@@ -33,14 +33,38 @@ bool LockTable::CompatibleWithGranted(const Resource& r, SessionId self, Mode mo
   return true;
 }
 
+Status LockTable::FindOrMake(const std::string& name, Resource** r) {
+  auto it = resources_.find(name);
+  if (it == resources_.end()) {
+    if (resources_.size() >= max_resources_) {
+      if (idle_.empty())
+        return Status::Busy("too many lock resources in use (max " + std::to_string(max_resources_) +
+                            "); unlock some, or start lockserver with a larger --max-resources");
+      // DLM frees a cached resource the same way: its value block is lost.
+      resources_.erase(idle_.front());
+      idle_.pop_front();
+    }
+    it = resources_.emplace(name, Resource{}).first;
+  }
+  *r = &it->second;
+  return Status::OK();
+}
+
 Status LockTable::Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out) {
-  Resource& r = resources_[req.name];
+  Resource* found = nullptr;
+  Status s = FindOrMake(req.name, &found);
+  if (!s.ok()) return s;
+  Resource& r = *found;
   bool known = r.granted.count(req.session) != 0 ||
                std::any_of(r.waiting.begin(), r.waiting.end(),
                            [&](const Pending& p) { return p.session == req.session; });
   if (known) {
     MaybeErase(req.name);
     return Status::InvalidArgument("already holds or waits for " + req.name + "; use CONVERT");
+  }
+  if (r.idle) {
+    idle_.erase(r.idle_pos);
+    r.idle = false;
   }
   uint64_t deadline = req.timeout_ms ? now_ms + req.timeout_ms : 0;
   r.waiting.push_back({req.session, req.request_id, req.mode, deadline, req.try_lock});
@@ -267,16 +291,24 @@ void LockTable::Forget(const std::string& name, SessionId session) {
 void LockTable::MaybeErase(const std::string& name) {
   auto it = resources_.find(name);
   if (it == resources_.end()) return;
-  const Resource& r = it->second;
+  Resource& r = it->second;
+  if (!r.granted.empty() || !r.converting.empty() || !r.waiting.empty() || r.idle) return;
   // A written or invalidated value block outlives its locks (DLM keeps it
   // while the resource is cached); an untouched resource is dropped.
-  if (r.granted.empty() && r.converting.empty() && r.waiting.empty() && r.lvb_seq == 0 && r.lvb_valid)
+  if (r.lvb_seq == 0 && r.lvb_valid) {
     resources_.erase(it);
+    return;
+  }
+  r.idle = true;
+  r.idle_pos = idle_.insert(idle_.end(), name);
 }
 
-std::vector<ResourceInfo> LockTable::Snapshot() const {
+std::vector<ResourceInfo> LockTable::Snapshot(size_t max_rows) const {
   std::vector<ResourceInfo> result;
+  size_t rows = 0;
   for (const auto& [name, r] : resources_) {
+    rows += 1 + r.granted.size() + r.converting.size() + r.waiting.size();
+    if (rows > max_rows) break;
     ResourceInfo info;
     info.name = name;
     info.lvb_valid = r.lvb_valid;

@@ -15,6 +15,7 @@
 #include <array>
 #include <cstdint>
 #include <deque>
+#include <list>
 #include <map>
 #include <set>
 #include <string>
@@ -61,7 +62,11 @@ class LockTable {
  public:
   // Tokens start above first_token; pass something that grows across
   // restarts (the server uses its wall-clock start time in microseconds).
-  explicit LockTable(uint64_t first_token = 0) : last_token_(first_token) {}
+  // At most max_resources resources exist at once: a resource kept for its
+  // value block alone is dropped, oldest first, to make room for a new one,
+  // and a Lock that finds none to drop is refused (Busy).
+  explicit LockTable(uint64_t first_token = 0, size_t max_resources = 65536)
+      : last_token_(first_token), max_resources_(max_resources) {}
 
   struct Request {
     SessionId session = 0;
@@ -71,7 +76,8 @@ class LockTable {
     bool try_lock = false;    // NOQUEUE: fail at once instead of waiting
     uint64_t timeout_ms = 0;  // 0 = wait forever
   };
-  // A new lock. InvalidArgument if the session already has one on name.
+  // A new lock. InvalidArgument if the session already has one on name;
+  // Busy if the table is full of resources that are in use.
   Status Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out);
   // Changes the mode of a held lock. When a PW/EX lock converts down, *write
   // (if given) becomes the resource's value block. InvalidArgument if the
@@ -92,7 +98,10 @@ class LockTable {
   // unlock, so value blocks it could write (PW/EX) become VALNOTVALID.
   void Release(SessionId session, bool died, std::vector<LockEvent>* out);
 
-  std::vector<ResourceInfo> Snapshot() const;
+  // The resources in name order, up to max_rows rows (a resource and each of
+  // its holders and queued requests is a row).
+  std::vector<ResourceInfo> Snapshot(size_t max_rows = SIZE_MAX) const;
+  size_t resource_count() const { return resources_.size(); }
   uint64_t last_token() const { return last_token_; }
 
  private:
@@ -115,6 +124,8 @@ class LockTable {
     Lvb lvb{};
     bool lvb_valid = true;
     uint64_t lvb_seq = 0;  // writes so far; a resource with a value is kept
+    bool idle = false;     // kept for its value block alone, listed in idle_
+    std::list<std::string>::iterator idle_pos;
   };
   using Deadline = std::tuple<uint64_t, std::string, SessionId>;
 
@@ -128,13 +139,18 @@ class LockTable {
   bool RemovePending(const std::string& name, Resource& r, SessionId session, Pending* removed);
   void WriteLvb(Resource& r, Mode held, const Lvb* write);
   void Forget(const std::string& name, SessionId session);
+  // Drops a resource nobody uses, or lists it in idle_ if its value block is kept.
   void MaybeErase(const std::string& name);
+  // The resource for a new lock: made, if need be, in room taken from idle_.
+  Status FindOrMake(const std::string& name, Resource** r);
   static LockEvent Terminal(LockEvent::Kind kind, const std::string& name, const Pending& p);
 
   std::map<std::string, Resource> resources_;
   std::map<SessionId, std::set<std::string>> by_session_;
   std::set<Deadline> deadlines_;
+  std::list<std::string> idle_;  // idle resources, the longest idle first
   uint64_t last_token_;
+  size_t max_resources_;
 };
 
 }  // namespace ssiuml::lock

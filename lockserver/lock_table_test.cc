@@ -224,6 +224,53 @@ TEST_CASE("lock value blocks follow DLM's rules") {
   CHECK(f.Take(EventKind::kGranted)[0].lvb == w);
 }
 
+TEST_CASE("kept value blocks make room for new resources, the longest idle first") {
+  LockTable table(0, 3);
+  std::vector<LockEvent> events;
+  uint64_t id = 1;
+  auto write = [&](const std::string& name, uint8_t value) {
+    REQUIRE(table.Lock({1, id++, name, Mode::kEX, false, 0}, 0, &events).ok());
+    Lvb v = Value(value);
+    REQUIRE(table.Unlock(1, name, &v, &events).ok());
+  };
+  auto read = [&](const std::string& name) {
+    events.clear();
+    REQUIRE(table.Lock({2, id++, name, Mode::kPR, false, 0}, 0, &events).ok());
+    REQUIRE(table.Unlock(2, name, nullptr, &events).ok());
+    return events.at(0).lvb;
+  };
+  write("a", 1);
+  write("b", 2);
+  write("c", 3);
+  CHECK(table.resource_count() == 3);
+  CHECK(read("a") == Value(1));  // a is used again: b is now the longest idle
+  write("d", 4);
+  CHECK(table.resource_count() == 3);
+  CHECK(read("a") == Value(1));
+  CHECK(read("c") == Value(3));
+  CHECK(read("b") == Lvb{});  // dropped, as DLM drops a cached resource
+  // A table full of resources in use refuses a new one, and serves it once one is free.
+  LockTable busy(0, 2);
+  REQUIRE(busy.Lock({1, 1, "x", Mode::kEX, false, 0}, 0, &events).ok());
+  REQUIRE(busy.Lock({1, 2, "y", Mode::kEX, false, 0}, 0, &events).ok());
+  ssiuml::Status s = busy.Lock({2, 3, "z", Mode::kEX, false, 0}, 0, &events);
+  CHECK(s.IsBusy());
+  CHECK(s.message().find("--max-resources") != std::string::npos);
+  CHECK(busy.resource_count() == 2);
+  REQUIRE(busy.Unlock(1, "x", nullptr, &events).ok());
+  CHECK(busy.Lock({2, 4, "z", Mode::kEX, false, 0}, 0, &events).ok());
+}
+
+TEST_CASE("a snapshot stops at its row bound") {
+  TableFixture f;
+  f.Lock(1, "a", Mode::kPR);
+  f.Lock(2, "a", Mode::kPR);
+  f.Lock(1, "b", Mode::kEX);
+  CHECK(f.table.Snapshot().size() == 2);
+  CHECK(f.table.Snapshot(4).size() == 1);  // a takes 3 rows, b 2 more
+  CHECK(f.table.Snapshot(2).empty());
+}
+
 TEST_CASE("a writer that dies invalidates the value block until the next write") {
   TableFixture f;
   f.Lock(1, "r", Mode::kPW);
