@@ -3,6 +3,7 @@
 #include <cstdlib>
 
 #include "common/unix_socket.h"
+#include "launcher/uml_path.h"
 
 namespace ssiuml {
 
@@ -33,6 +34,11 @@ Status ResolveClusterPaths(const std::string& name, ClusterPaths* paths) {
     return Status::InvalidArgument("runtime directory " + paths->run +
                                    " is too long for a unix socket path; set XDG_RUNTIME_DIR "
                                    "or HOME to a shorter directory");
+  // The nodes' sockets and overlays are under it, named on their command lines.
+  if (!CheckUmlPath("runtime directory", paths->run).ok())
+    return Status::InvalidArgument("runtime directory " + paths->run +
+                                   " has a comma or a space, which UML's command line cannot carry; "
+                                   "set XDG_RUNTIME_DIR or HOME to a directory without");
   return Status::OK();
 }
 

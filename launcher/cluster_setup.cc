@@ -6,6 +6,7 @@
 
 #include "launcher/plx_store.h"
 #include "launcher/spawner.h"
+#include "launcher/uml_path.h"
 
 namespace ssiuml {
 
@@ -19,6 +20,8 @@ Status UseLockNode(ClusterSetup* setup) {
   if (!std::filesystem::is_regular_file(setup->lock_initrd, ec))
     return Status::NotFound("the lock node needs its initramfs at " + setup->lock_initrd +
                             ": run `make`, or set INITRD_MEMEXP in " + setup->config_path);
+  Status s = CheckUmlPath("the lock node's initramfs", setup->lock_initrd);
+  if (!s.ok()) return s;
   // switchd's gateway forwards the lock node's ports to the host.
   if (!setup->config.cidev.empty())
     return Status::InvalidArgument("a lock node needs the cluster's own switch; remove CIDEV or INITRD_MEMEXP from " +
@@ -45,7 +48,7 @@ Status ResolveRoot(const std::string& root, ClusterSetup* setup) {
     return Status::NotFound("no root image at " + file + ": run `make` to build the default one, "
                             "or set ROOT in " + setup->config_path + " (a file, or VDI@SNAP from rootfs-tools import)");
   setup->root = std::filesystem::canonical(file, ec).string();
-  return Status::OK();
+  return CheckUmlPath("the root image", setup->root);
 }
 
 Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
@@ -55,9 +58,10 @@ Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
   if (!s.ok()) return s;
   const Config& c = setup->config;
   s = FindProgram(c.kernel, &setup->kernel);
-  if (!s.ok())
+  if (s.IsNotFound())
     return Status::NotFound("KERNEL " + c.kernel + " not found: apt-get install user-mode-linux, "
                             "or set KERNEL in " + setup->config_path);
+  if (!s.ok()) return Status::InvalidArgument("KERNEL: " + s.message() + "; set KERNEL in " + setup->config_path);
   s = ResolveRoot(c.root, setup);
   if (!s.ok()) return s;
   std::error_code ec;
@@ -76,6 +80,8 @@ Status LoadClusterSetup(Env* env, ClusterSetup* setup) {
     if (!std::filesystem::is_regular_file(setup->initrd, ec))
       return Status::NotFound("DISK=plx needs the node initramfs at " + setup->initrd +
                               ": run `make`, set INITRD, or set DISK=ubd in " + setup->config_path);
+    s = CheckUmlPath("the node initramfs", setup->initrd);
+    if (!s.ok()) return s;
     for (const char* tool : {"plx", "plxd"})
       if (::access((ExecutableDir() + "/" + tool).c_str(), X_OK) != 0)
         return Status::NotFound(std::string("DISK=plx needs ") + tool + " beside ssid in " + ExecutableDir() +

@@ -5,6 +5,8 @@
 #include <utility>
 #include <vector>
 
+#include "launcher/uml_path.h"
+
 namespace ssiuml {
 namespace {
 
@@ -102,6 +104,7 @@ Status ParseMemory(const std::string& value, uint64_t* mib) {
   int64_t n = 0;
   if (!ParseInt(digits, &n) || n <= 0)
     return Status::InvalidArgument("MEM must be a size such as 128M or 1G, not '" + value + "'");
+  if (n > 16384 / scale) n = 16385;  // before scaling: a huge count must not wrap into range
   n *= scale;
   if (n < 32 || n > 16384)
     return Status::InvalidArgument("MEM must be between 32M and 16G, not '" + value + "'");
@@ -156,16 +159,19 @@ Status ParseChoice(const std::string& key, const std::string& value, std::pair<c
   return Status::OK();
 }
 
-// UML splits ubd and eth specs at commas, so paths with one cannot be passed.
+// A path that goes on the UML command line.
 Status ParsePath(const std::string& key, const std::string& value, std::string* out) {
-  if (value.find(',') != std::string::npos)
-    return Status::InvalidArgument(key + " may not contain a comma (UML splits its options there)");
-  *out = value;
-  return Status::OK();
+  Status s = CheckUmlPath(key, value);
+  if (s.ok()) *out = value;
+  return s;
 }
 
 Status ApplyKey(const std::string& key, const std::string& value, Config* config) {
-  if (key == "KERNEL") return ParsePath(key, value, &config->kernel);
+  if (key == "KERNEL") {
+    if (value.empty()) return Status::InvalidArgument("KERNEL is empty: name the UML kernel, e.g. linux.uml");
+    config->kernel = value;  // the program UML runs as, not one of its options
+    return Status::OK();
+  }
   if (key == "ROOT") return ParsePath(key, value, &config->root);
   if (key == "CIDEV") return ParsePath(key, value, &config->cidev);
   if (key == "INITRD") return ParsePath(key, value, &config->initrd);

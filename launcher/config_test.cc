@@ -30,7 +30,7 @@ TEST_CASE("every key, quoting, comments and export") {
       "# cluster settings\n"
       "\n"
       "KERNEL=/opt/uml/linux   # our own build\n"
-      "export ROOT=\"$HOME/images/root fs.img\"\n"
+      "export ROOT=\"$HOME/images/root.img\"\n"
       "CIDEV='/tmp/sw'\n"
       "INITRD=~/initrd.gz\n"
       "INITRD_MEMEXP=${HOME}/memexp.gz\n"
@@ -46,7 +46,7 @@ TEST_CASE("every key, quoting, comments and export") {
       &c);
   REQUIRE(s.ok());
   CHECK(c.kernel == "/opt/uml/linux");
-  CHECK(c.root == "/home/u/images/root fs.img");
+  CHECK(c.root == "/home/u/images/root.img");
   CHECK(c.cidev == "/tmp/sw");
   CHECK(c.initrd == "/home/u/initrd.gz");
   CHECK(c.initrd_memexp == "/home/u/memexp.gz");
@@ -85,7 +85,13 @@ TEST_CASE("bad config lines name the file and line") {
       {"ROOT='/a\n", ":1: unterminated ' quote"},
       {"ROOT=/a b\n", ":1: unquoted space in value"},
       {"ROOT=$(rm -rf /)\n", ":1: only $HOME may be expanded"},
-      {"ROOT=/img,ro\n", ":1: ROOT may not contain a comma"},
+      {"ROOT=/img,ro\n", ":1: ROOT /img,ro has a comma or a space, which UML's command line cannot carry"},
+      {"ROOT='/root fs.img'\n", ":1: ROOT /root fs.img has a comma or a space"},
+      {"INITRD=\"/a\tb\"\n", ":1: INITRD /a\tb has a comma or a space"},
+      {"CIDEV='/tmp/my switch'\n", ":1: CIDEV /tmp/my switch has a comma or a space"},
+      {"KERNEL=\n", ":1: KERNEL is empty"},
+      {"MEM=9223372036854775807G\n", ":1: MEM must be between 32M and 16G"},
+      {"MEM=9007199254740993g\n", ":1: MEM must be between 32M and 16G"},
       {"ROOT=`id`\n", ":1: '`' is not allowed"},
       {"NODES=9\nMAX_NODES=8\n", "NODES (9) exceeds MAX_NODES (8)"},
   };
@@ -97,6 +103,12 @@ TEST_CASE("bad config lines name the file and line") {
     CHECK(s.message().rfind("/home/u/.ssiuml/ssiuml.conf", 0) == 0);
     CHECK(s.message().find(bad.error) != std::string::npos);
   }
+}
+
+TEST_CASE("the kernel may have a space or a comma in its path: it is the program, not an option") {
+  Config c;
+  REQUIRE(Parse("KERNEL='/opt/uml builds/linux,6.1'\n", &c).ok());
+  CHECK(c.kernel == "/opt/uml builds/linux,6.1");
 }
 
 TEST_CASE("a binary or huge file is refused cleanly") {

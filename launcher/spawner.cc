@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <spdlog/spdlog.h>
@@ -91,9 +92,21 @@ Status Spawn(const SpawnSpec& spec, pid_t* pid) {
   return Status::OK();
 }
 
+namespace {
+
+// access(X_OK) alone also passes a folder one may search.
+bool IsProgram(const std::string& path) {
+  struct stat st;
+  return ::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(path.c_str(), X_OK) == 0;
+}
+
+}  // namespace
+
 Status FindProgram(const std::string& name, std::string* path) {
+  if (name.empty()) return Status::InvalidArgument("no program named (the name is empty)");
   if (name.find('/') != std::string::npos) {
     if (::access(name.c_str(), X_OK) != 0) return Status::FromErrno(name, errno);
+    if (!IsProgram(name)) return Status::InvalidArgument(name + " is not a program (a folder?)");
     *path = name;
     return Status::OK();
   }
@@ -104,7 +117,7 @@ Status FindProgram(const std::string& name, std::string* path) {
     size_t colon = dirs.find(':', start);
     std::string dir = dirs.substr(start, colon - start);
     std::string candidate = (dir.empty() ? "." : dir) + "/" + name;
-    if (::access(candidate.c_str(), X_OK) == 0) {
+    if (IsProgram(candidate)) {
       *path = candidate;
       return Status::OK();
     }

@@ -1,11 +1,13 @@
 #include "launcher/spawner.h"
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cstdlib>
 #include <string>
 
 using namespace ssiuml;
@@ -47,4 +49,27 @@ TEST_CASE("a child spawned without core dumps has a core limit of 0; others keep
   CHECK(ChildCoreLimit(false) == "0\n");
   if (raised.rlim_cur > 0) CHECK(ChildCoreLimit(true) == std::to_string(raised.rlim_cur / 512) + "\n");
   REQUIRE(::setrlimit(RLIMIT_CORE, &own) == 0);
+}
+
+TEST_CASE("FindProgram takes executable files only: not a folder, not an empty name") {
+  char tmpl[] = "/tmp/findprogram-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::string path;
+  CHECK(FindProgram("", &path).IsInvalidArgument());
+  Status s = FindProgram(dir, &path);
+  CHECK(s.IsInvalidArgument());
+  CHECK(s.message() == dir + " is not a program (a folder?)");
+  CHECK(FindProgram(dir + "/none", &path).IsNotFound());
+  // On PATH, a folder of the same name is passed over for the program after it.
+  REQUIRE(::mkdir((dir + "/a").c_str(), 0755) == 0);
+  REQUIRE(::mkdir((dir + "/b").c_str(), 0755) == 0);
+  REQUIRE(::mkdir((dir + "/a/tool").c_str(), 0755) == 0);
+  REQUIRE(::symlink("/bin/true", (dir + "/b/tool").c_str()) == 0);
+  std::string old_path = std::getenv("PATH");
+  ::setenv("PATH", (dir + "/a:" + dir + "/b").c_str(), 1);
+  s = FindProgram("tool", &path);
+  ::setenv("PATH", old_path.c_str(), 1);
+  REQUIRE(s.ok());
+  CHECK(path == dir + "/b/tool");
+  ::system(("rm -rf " + dir).c_str());
 }

@@ -31,6 +31,19 @@ SSIUML_CONF=$TEST_HOME/missing.conf expect_output "explicit config that is missi
   "cannot read config $TEST_HOME/missing.conf" ssi-start --cluster $C 1
 printf 'KERNEL=/nonexistent/linux\n' > "$SSIUML_CONF"
 expect_output "missing kernel says what to install" "KERNEL /nonexistent/linux not found: apt-get install user-mode-linux" ssi-start --cluster $C 1
+printf 'KERNEL=/tmp\n' > "$SSIUML_CONF"
+expect_output "a folder is not a kernel" "KERNEL: /tmp is not a program \(a folder\?\)" ssi-start --cluster $C 1
+printf 'KERNEL=\n' > "$SSIUML_CONF"
+expect_output "an empty kernel is refused" "$SSIUML_CONF:1: KERNEL is empty" ssi-start --cluster $C 1
+printf 'MEM=9223372036854775807G\n' > "$SSIUML_CONF"
+expect_output "a huge MEM does not wrap around" "$SSIUML_CONF:1: MEM must be between 32M and 16G" ssi-start --cluster $C 1
+: > "$SSIUML_CONF"
+mkdir -p "$TEST_HOME/my images" && : > "$TEST_HOME/my images/root.img"
+expect_output "a root image UML cannot be given is refused" \
+  "the root image $TEST_HOME/my images/root.img has a comma or a space" \
+  ssi-start --cluster $C --root "$TEST_HOME/my images/root.img" 1
+expect_output "so is a HOME with a space" "runtime directory $TEST_HOME/my images/.ssiuml/run/$C has a comma or a space" \
+  env HOME="$TEST_HOME/my images" ssi-start --cluster $C 1
 printf 'ROOT=/nonexistent/root.img\n' > "$SSIUML_CONF"
 expect_output "missing root says how to build it" "no root image at /nonexistent/root.img" ssi-start --cluster $C 1
 check "no cluster was left behind by the refused starts" test ! -e "$HOME/.ssiuml/run/$C/ssid.sock"
