@@ -119,8 +119,8 @@ int main(int argc, char** argv) {
     s = gateway->Start(forwards);
   }
   for (size_t i = 0; s.ok() && i < o.uplinks.size(); ++i) {
-    uplinks.push_back(std::make_unique<vde::Uplink>(&loop, &fabric, internal++));
-    s = uplinks.back()->Open(o.uplinks[i]);
+    uplinks.emplace_back();
+    s = vde::OpenUplink(&loop, &fabric, internal++, o.uplinks[i], &uplinks.back());
   }
   vde::Commands commands(&fabric, &ports, gateway.get());
   vde::ControlServer control(&loop, [&commands](const std::string& line) { return commands.Execute(line); });

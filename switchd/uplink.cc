@@ -4,24 +4,52 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
+#include <vector>
 
 #include "common/unix_socket.h"
+#include "switchd/command_uplink.h"
 
 extern "C" {  // libvdeplug.h has no extern "C" of its own
 #include <libvdeplug.h>
 }
 
 namespace ssiuml::vde {
+namespace {
 
-Uplink::~Uplink() {
+constexpr std::string_view kCommandScheme = "cmd://";
+
+// An uplink through libvdeplug's plugins. Not cmd://: that plugin writes to
+// its command with blocking writes, blocks in read once the command exits,
+// and waits for the command at close (CommandUplink does it without).
+class VdeplugUplink : public Uplink {
+ public:
+  VdeplugUplink(EventLoop* loop, Fabric* fabric, int port)
+      : loop_(loop), fabric_(fabric), port_(port), frames_(Fabric::kMaxBatch) {}
+  ~VdeplugUplink() override;
+  Status Open(const std::string& vnl);
+
+ private:
+  static constexpr size_t kBufferSize = 9216 + 18;  // as VDE ports read
+  void Read();
+
+  EventLoop* loop_;
+  Fabric* fabric_;
+  int port_;
+  std::string vnl_;
+  vdeconn* conn_ = nullptr;
+  std::vector<std::array<uint8_t, kBufferSize>> frames_;  // one read batch
+};
+
+VdeplugUplink::~VdeplugUplink() {
   if (conn_ == nullptr) return;
   loop_->Unwatch(vde_datafd(conn_));
   vde_close(conn_);
 }
 
-Status Uplink::Open(const std::string& vnl) {
+Status VdeplugUplink::Open(const std::string& vnl) {
   vnl_ = vnl;
   conn_ = vde_open(const_cast<char*>(vnl.c_str()), const_cast<char*>("ssiuml switchd uplink"), nullptr);
   if (conn_ == nullptr) return Status::FromErrno("uplink " + vnl, errno);
@@ -39,7 +67,7 @@ Status Uplink::Open(const std::string& vnl) {
   return Status::OK();
 }
 
-void Uplink::Read() {
+void VdeplugUplink::Read() {
   // Frames are routed a batch at a time, and the batch flushed, as VDE ports do.
   for (int round = 0; round < 8; ++round) {
     int n = 0;
@@ -56,6 +84,21 @@ void Uplink::Read() {
     fabric_->Flush();
     if (n < Fabric::kMaxBatch) return;
   }
+}
+
+}  // namespace
+
+Status OpenUplink(EventLoop* loop, Fabric* fabric, int port, const std::string& vnl, std::unique_ptr<Uplink>* uplink) {
+  if (vnl.rfind(kCommandScheme, 0) == 0) {
+    auto command = std::make_unique<CommandUplink>(loop, fabric, port);
+    Status s = command->Start(vnl.substr(kCommandScheme.size()));
+    *uplink = std::move(command);
+    return s;
+  }
+  auto vdeplug = std::make_unique<VdeplugUplink>(loop, fabric, port);
+  Status s = vdeplug->Open(vnl);
+  *uplink = std::move(vdeplug);
+  return s;
 }
 
 }  // namespace ssiuml::vde

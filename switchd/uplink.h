@@ -1,38 +1,24 @@
-// Uplink: another switch joined through libvdeplug (udp://, vxvde://, a
-// vde_switch path, ...), attached to the fabric as one more port, so frames
-// from it are learned and flooded like any other port's.
+// Uplinks: other switches joined as one more port each, so frames from them
+// are learned and flooded like any other port's. cmd://COMMAND runs COMMAND
+// and speaks VDE's stream format on its stdin and stdout (command_uplink.h);
+// any other VNL (udp://, vxvde://, a vde_switch path, ...) goes through
+// libvdeplug.
 #pragma once
 
-#include <array>
-#include <cstdint>
+#include <memory>
 #include <string>
-#include <vector>
 
 #include "common/event_loop.h"
 #include "switchd/fabric.h"
 
-struct vdeconn;
-
 namespace ssiuml::vde {
 
+// Open while it exists; closing it detaches nothing (the switch is exiting).
 class Uplink {
  public:
-  Uplink(EventLoop* loop, Fabric* fabric, int port)
-      : loop_(loop), fabric_(fabric), port_(port), frames_(Fabric::kMaxBatch) {}
-  ~Uplink();
-
-  Status Open(const std::string& vnl);
-
- private:
-  static constexpr size_t kBufferSize = 9216 + 18;  // as VDE ports read
-  void Read();
-
-  EventLoop* loop_;
-  Fabric* fabric_;
-  int port_;
-  std::string vnl_;
-  vdeconn* conn_ = nullptr;
-  std::vector<std::array<uint8_t, kBufferSize>> frames_;  // one read batch
+  virtual ~Uplink() = default;
 };
+
+Status OpenUplink(EventLoop* loop, Fabric* fabric, int port, const std::string& vnl, std::unique_ptr<Uplink>* uplink);
 
 }  // namespace ssiuml::vde

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# cmd:// uplinks: two switchd joined through a real vde_plug on the command's
+# stdin and stdout. A command that exits, one that sends what is not VDE's
+# stream format and one that ignores SIGTERM each end their uplink alone: the
+# switch goes on serving, and exits promptly, leaving no command behind.
+. "$(dirname "$0")/test_lib.sh"
+alive() { kill -0 "$1" 2>/dev/null; }
+gone_within() {  # PID TENTHS: true once PID has exited, false if it still runs after TENTHS
+  for _ in $(seq "$2"); do alive "$1" || return 0; sleep 0.1; done
+  ! alive "$1"
+}
+command_pid() { sed -n 's/.*uplink cmd:.* is port [0-9]* (pid \([0-9]*\)).*/\1/p' "$T/$1.log" | head -1; }
+logged_within() {  # NAME PATTERN TENTHS
+  for _ in $(seq "$3"); do grep -q -- "$2" "$T/$1.log" && return 0; sleep 0.1; done
+  return 1
+}
+
+start_switchd b
+start_switchd a --gateway --uplink "cmd://vde_plug $T/b"
+expect_output "a client of switch B pings switch A's gateway through vde_plug" "[1-9]/3 replies" \
+  vde_probe ping "$T/b" 10.77.0.254 --node 7 --plug
+vde_probe recv "$T/a" --node 1 --seconds 2 > "$T/ra" & r=$!
+sleep 0.5
+vde_probe send "$T/b" --node 2 --to 1 --count 30 >/dev/null
+wait $r
+expect_output "unicast frames cross the command uplink" "from=.*2:30," cat "$T/ra"
+expect_output "switch A shows the uplink as a port" '"uplink cmd://vde_plug' ctl a '{"v":1,"cmd":"status"}'
+
+plug=$(command_pid a)
+check "the command's pid is logged" test -n "$plug"
+kill -- "-$plug"  # the shell and vde_plug under it
+check "a command that exits ends its uplink, logged" logged_within a "ended: the command closed its output" 50
+expect_output "and switch A goes on serving" "[1-9]/3 replies" vde_probe ping "$T/a" 10.77.0.254 --node 7 --plug
+
+start_switchd g --uplink "cmd://exec yes ssiuml"
+check "a command that sends garbage ends its uplink" logged_within g "not VDE's stream format" 50
+check "and is stopped" gone_within "$(command_pid g)" 30
+expect_output "switch G goes on serving" '"ok":true' ctl g '{"v":1,"cmd":"status"}'
+
+start_switchd s --uplink "cmd://trap '' TERM; exec sleep 300"
+s_pid=${PIDS##* }
+stubborn=$(command_pid s)
+kill -TERM "$s_pid"
+check "switchd exits at once though its command ignores SIGTERM" gone_within "$s_pid" 50
+check "and leaves no command behind" gone_within "$stubborn" 10
+
+out=$(switchd "$T/e" --uplink "cmd://" 2>&1); rc=$?
+check "cmd:// with no command is refused" test $rc -eq 1
+check "saying what to give" grep -q "uplink cmd:// needs a command" <<<"$out"
