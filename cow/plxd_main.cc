@@ -11,9 +11,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <spdlog/spdlog.h>
-#include <sys/epoll.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <boost/program_options.hpp>
 #include <cstdio>
@@ -22,11 +19,10 @@
 #include <nlohmann/json.hpp>
 
 #include "common/event_loop.h"
+#include "common/json_line_server.h"
 #include "common/log.h"
 #include "common/loop_thread.h"
 #include "common/termination.h"
-#include "common/mgmt_frame.h"
-#include "common/unix_socket.h"
 #include "cow/faulty_block_device.h"
 #include "cow/lock_server_owners.h"
 #include "cow/plx.h"
@@ -39,7 +35,6 @@ using namespace ssiuml;
 namespace {
 
 constexpr int kProtocolVersion = 1;
-constexpr int kReadsPerEvent = 16;  // of a control client's bytes, 4 KiB each
 
 class Daemon {
  public:
@@ -56,17 +51,9 @@ class Daemon {
     return Serve(image, std::move(device), socket, -1);
   }
 
-  Status ListenControl(const std::string& path) {
-    Status s = ListenUnix(path, &control_);
-    if (s.ok()) loop_->Watch(control_.get(), EPOLLIN, [this](uint32_t) { AcceptControl(); });
-    return s;
-  }
+  Status ListenControl(const std::string& path) { return control_.Listen(path); }
 
  private:
-  struct Client {
-    UniqueFd fd;
-    mgmt::LineSplitter lines;
-  };
   struct Served {
     LoopThread* thread = nullptr;  // null: the main loop
     std::unique_ptr<vhost::VhostBlkServer> server;
@@ -104,60 +91,13 @@ class Daemon {
     return Status::OK();
   }
 
-  void AcceptControl() {
-    int fd = ::accept4(control_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) return;
-    auto client = std::make_shared<Client>();
-    client->fd.Reset(fd);
-    clients_[fd] = client;
-    loop_->Watch(fd, EPOLLIN, [this, fd](uint32_t) { ReadControl(fd); });
-  }
-
-  void ReadControl(int fd) {
-    auto it = clients_.find(fd);
-    if (it == clients_.end()) return;
-    std::shared_ptr<Client> client = it->second;
-    char buf[4096];
-    bool open = true;
-    // A few reads an event: a client that writes without pause is served in
-    // turns with the disks on this loop, and its unanswered lines stay few.
-    for (int round = 0; round < kReadsPerEvent; ++round) {
-      ssize_t n = ::read(fd, buf, sizeof buf);
-      if (n > 0) {
-        client->lines.Feed(std::string_view(buf, static_cast<size_t>(n)));
-        continue;
-      }
-      if (n < 0 && errno == EINTR) continue;
-      if (n == 0 || errno != EAGAIN) open = false;
-      break;
-    }
-    // A client that does not read its replies is dropped when one no longer
-    // fits, rather than kept with replies cut or missing from its stream.
-    std::string line;
-    bool writable = true;
-    while (writable && client->lines.Next(&line)) {
-      std::string reply = Execute(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
-      writable = WriteAllFd(fd, reply).ok();
-    }
-    if (!open || !writable || client->lines.dropped_lines() > 0) {
-      loop_->Unwatch(fd);
-      clients_.erase(fd);
-    }
-  }
-
   static nlohmann::json Fail(const std::string& error) {
     return nlohmann::json{{"v", kProtocolVersion}, {"ok", false}, {"error", error}};
   }
 
+  // A field of another type throws, which control_ answers: fields are read before anything changes.
   nlohmann::json Execute(const std::string& line) {
-    try {
-      return Run(nlohmann::json::parse(line, nullptr, false));
-    } catch (const nlohmann::json::exception& e) {  // a field of another type: read before any change
-      return Fail(std::string("a field has the wrong type: ") + e.what());
-    }
-  }
-
-  nlohmann::json Run(nlohmann::json req) {
+    nlohmann::json req = nlohmann::json::parse(line, nullptr, false);
     if (!req.is_object() || req.value("v", 0) != kProtocolVersion || !req.contains("cmd") ||
         !req["cmd"].is_string())
       return Fail("expected {\"v\":1,\"cmd\":...}");
@@ -280,10 +220,9 @@ class Daemon {
 
   EventLoop* loop_;
   std::unique_ptr<plx::Store> store_;
-  UniqueFd control_;
+  JsonLineServer control_{loop_, [this](const std::string& line) { return Execute(line); }};
   std::map<int, std::unique_ptr<LoopThread>> threads_;  // by CPU; outlive servers_
   std::map<std::string, Served> servers_;
-  std::map<int, std::shared_ptr<Client>> clients_;
 };
 
 }  // namespace
@@ -349,7 +288,6 @@ int main(int argc, char** argv) {
     return 1;
   }
   loop.Run();
-  if (!control.empty()) ::unlink(control.c_str());
   spdlog::info("plxd exiting");
   return 0;
 }

@@ -21,6 +21,9 @@ class Commands {
   Commands(Fabric* fabric, const VdePorts* ports, Gateway* gateway)
       : fabric_(fabric), ports_(ports), gateway_(gateway) {}
 
+  // One request line's reply. Every field is read before anything changes:
+  // one of another type throws nlohmann::json::exception, which
+  // JsonLineServer answers as an error.
   nlohmann::json Execute(const std::string& line);
 
  private:

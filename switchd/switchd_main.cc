@@ -15,10 +15,10 @@
 #include <vector>
 
 #include "common/event_loop.h"
+#include "common/json_line_server.h"
 #include "common/log.h"
 #include "common/termination.h"
 #include "switchd/commands.h"
-#include "switchd/control_server.h"
 #include "switchd/fabric.h"
 #include "switchd/gateway.h"
 #include "switchd/uplink.h"
@@ -123,7 +123,7 @@ int main(int argc, char** argv) {
     s = vde::OpenUplink(&loop, &fabric, internal++, o.uplinks[i], &uplinks.back());
   }
   vde::Commands commands(&fabric, &ports, gateway.get());
-  vde::ControlServer control(&loop, [&commands](const std::string& line) { return commands.Execute(line); });
+  JsonLineServer control(&loop, [&commands](const std::string& line) { return commands.Execute(line); });
   if (s.ok() && !o.control.empty()) s = control.Listen(o.control);
   if (!s.ok()) {
     spdlog::error("{}", s.message());

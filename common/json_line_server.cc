@@ -1,4 +1,4 @@
-#include "switchd/control_server.h"
+#include "common/json_line_server.h"
 
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -8,29 +8,31 @@
 
 #include "common/unix_socket.h"
 
-namespace ssiuml::vde {
+namespace ssiuml {
 
-ControlServer::~ControlServer() {
+JsonLineServer::~JsonLineServer() {
   if (listener_.valid()) ::unlink(path_.c_str());
 }
 
-Status ControlServer::Listen(const std::string& path) {
+Status JsonLineServer::Listen(const std::string& path) {
   path_ = path;
   Status s = ListenUnix(path, &listener_);
   if (s.ok()) loop_->Watch(listener_.get(), EPOLLIN, [this](uint32_t) { Accept(); });
   return s;
 }
 
-void ControlServer::Accept() {
+void JsonLineServer::Accept() {
   for (;;) {
     int fd = ::accept4(listener_.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) return;
-    clients_[fd].fd.Reset(fd);
+    Client& client = clients_[fd];
+    client.fd.Reset(fd);
+    client.events = EPOLLIN;
     loop_->Watch(fd, EPOLLIN, [this, fd](uint32_t events) { OnEvents(fd, events); });
   }
 }
 
-void ControlServer::OnEvents(int fd, uint32_t events) {
+void JsonLineServer::OnEvents(int fd, uint32_t events) {
   auto it = clients_.find(fd);
   if (it == clients_.end()) return;
   Client& client = it->second;
@@ -41,11 +43,11 @@ void ControlServer::OnEvents(int fd, uint32_t events) {
   if (!keep) Drop(fd);
 }
 
-bool ControlServer::Read(Client& client) {
+bool JsonLineServer::Read(Client& client) {
   char buf[4096];
   bool open = true;
   // A few reads an event: a client that writes without pause is served in
-  // turns with the ports, and its unanswered lines stay few.
+  // turns with the daemon's other work, and its unanswered lines stay few.
   for (int round = 0; round < kReadsPerEvent; ++round) {
     ssize_t n = ::read(client.fd.get(), buf, sizeof buf);
     if (n > 0) {
@@ -58,14 +60,22 @@ bool ControlServer::Read(Client& client) {
   }
   std::string line;
   while (client.lines.Next(&line)) {
-    client.out += handler_(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    client.out += Reply(line).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     client.out += '\n';
     if (client.out.size() > kMaxBacklog) return false;  // it does not read its replies
   }
   return open && client.lines.dropped_lines() == 0;
 }
 
-bool ControlServer::Flush(int fd, Client& client) {
+nlohmann::json JsonLineServer::Reply(const std::string& line) {
+  try {
+    return handler_(line);
+  } catch (const nlohmann::json::exception& e) {
+    return {{"v", 1}, {"ok", false}, {"error", std::string("a field has the wrong type: ") + e.what()}};
+  }
+}
+
+bool JsonLineServer::Flush(int fd, Client& client) {
   size_t done = 0;
   while (done < client.out.size()) {
     ssize_t n = ::send(fd, client.out.data() + done, client.out.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
@@ -75,13 +85,17 @@ bool ControlServer::Flush(int fd, Client& client) {
     done += static_cast<size_t>(n);
   }
   client.out.erase(0, done);
-  loop_->Modify(fd, client.out.empty() ? EPOLLIN : EPOLLIN | EPOLLOUT);
+  uint32_t events = client.out.empty() ? EPOLLIN : EPOLLIN | EPOLLOUT;
+  if (events != client.events) {
+    client.events = events;
+    loop_->Modify(fd, events);
+  }
   return true;
 }
 
-void ControlServer::Drop(int fd) {
+void JsonLineServer::Drop(int fd) {
   loop_->Unwatch(fd);
   clients_.erase(fd);
 }
 
-}  // namespace ssiuml::vde
+}  // namespace ssiuml
