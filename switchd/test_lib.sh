@@ -29,6 +29,18 @@ start_switchd() {
 ctl() {  # NAME JSON: one control request, its reply
   echo "$2" | sockcat "$T/$1.ctl" 500 2>/dev/null
 }
+# expect_joined A B HOW: switch A (with --gateway) and switch B are joined:
+# a client of B pings A's gateway, and unicast frames from B reach a client of A.
+expect_joined() {
+  local a=$1 b=$2 how=$3 r
+  expect_output "a client of switch $b pings switch $a's gateway $how" "[1-9]/3 replies" \
+    vde_probe ping "$T/$b" 10.77.0.254 --node 7 --plug
+  vde_probe recv "$T/$a" --node 1 --seconds 2 > "$T/$a.received" & r=$!
+  sleep 0.5
+  vde_probe send "$T/$b" --node 2 --to 1 --count 30 >/dev/null
+  wait $r
+  expect_output "unicast frames cross $how" "from=.*2:30," cat "$T/$a.received"
+}
 netns_ok() {  # creates a scratch namespace to see whether we may
   ip netns add "swt-probe-$$" 2>/dev/null && ip netns del "swt-probe-$$"
 }
