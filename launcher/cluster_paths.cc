@@ -1,6 +1,7 @@
 #include "launcher/cluster_paths.h"
 
 #include <cstdlib>
+#include <utility>
 
 #include "common/unix_socket.h"
 #include "launcher/uml_path.h"
@@ -34,11 +35,12 @@ Status ResolveClusterPaths(const std::string& name, ClusterPaths* paths) {
     return Status::InvalidArgument("runtime directory " + paths->run +
                                    " is too long for a unix socket path; set XDG_RUNTIME_DIR "
                                    "or HOME to a shorter directory");
-  // The nodes' sockets and overlays are under it, named on their command lines.
-  if (!CheckUmlPath("runtime directory", paths->run).ok())
-    return Status::InvalidArgument("runtime directory " + paths->run +
-                                   " has a comma or a space, which UML's command line cannot carry; "
-                                   "set XDG_RUNTIME_DIR or HOME to a directory without");
+  // The nodes' sockets and ubd overlays are under them, named on their command lines.
+  for (const auto& [what, dir] : {std::pair{"runtime directory", paths->run}, {"state directory", paths->state}})
+    if (!CheckUmlPath(what, dir).ok())
+      return Status::InvalidArgument(std::string(what) + " " + dir +
+                                     " has a comma or a space, which UML's command line cannot carry; "
+                                     "set HOME (and XDG_RUNTIME_DIR) to a directory without");
   return Status::OK();
 }
 

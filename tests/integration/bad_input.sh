@@ -44,6 +44,9 @@ expect_output "a root image UML cannot be given is refused" \
   ssi-start --cluster $C --root "$TEST_HOME/my images/root.img" 1
 expect_output "so is a HOME with a space" "runtime directory $TEST_HOME/my images/.ssiuml/run/$C has a comma or a space" \
   env HOME="$TEST_HOME/my images" ssi-start --cluster $C 1
+expect_output "even with XDG_RUNTIME_DIR elsewhere: ubd overlays are under HOME" \
+  "state directory $TEST_HOME/my images/.ssiuml/clusters/$C has a comma or a space" \
+  env HOME="$TEST_HOME/my images" XDG_RUNTIME_DIR="$TEST_HOME" ssi-start --cluster $C 1
 printf 'ROOT=/nonexistent/root.img\n' > "$SSIUML_CONF"
 expect_output "missing root says how to build it" "no root image at /nonexistent/root.img" ssi-start --cluster $C 1
 check "no cluster was left behind by the refused starts" test ! -e "$HOME/.ssiuml/run/$C/ssid.sock"
