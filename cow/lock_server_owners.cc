@@ -92,7 +92,7 @@ Status LockServerOwners::Session(std::shared_ptr<lock::LockClient>* client) {
 
 std::string LockServerOwners::Holder(lock::LockClient& client, const std::string& name) {
   std::vector<std::string> lines;
-  if (!client.QueryStatus(&lines).ok()) return "";
+  if (!client.QueryStatus(&lines, name).ok()) return "";
   const std::string prefix = "kind=holder name=" + name + " ";
   for (const std::string& line : lines) {
     if (line.rfind(prefix, 0) != 0) continue;

@@ -355,9 +355,9 @@ Status LockClient::Watch(std::function<void(const MemberChange&)> on_change, std
   return Status::OK();
 }
 
-Status LockClient::QueryStatus(std::vector<std::string>* lines) {
+Status LockClient::QueryStatus(std::vector<std::string>* lines, const std::string& name) {
   Reply reply;
-  Status s = Call("STATUS", "", &reply);
+  Status s = Call("STATUS", name.empty() ? "" : " name=" + name, &reply);
   if (!s.ok()) return s;
   wire::Message m;
   if (!wire::ParseMessage(reply.line, &m).ok()) return Status::Corruption("bad reply: " + reply.line);

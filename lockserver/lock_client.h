@@ -84,8 +84,9 @@ class LockClient {
   // in MemberChange::members (it may run before Watch returns, so use that
   // rather than merging changes into the snapshot).
   Status Watch(std::function<void(const MemberChange&)> on_change, std::vector<int>* members, uint64_t* epoch);
-  // The server's STATUS lines (members, holders, waiters), without prefix.
-  Status QueryStatus(std::vector<std::string>* lines);
+  // The server's STATUS lines (members, holders, waiters), without prefix;
+  // with a name, only that resource's holders and waiters.
+  Status QueryStatus(std::vector<std::string>* lines, const std::string& name = "");
   // Ends the session cleanly: locks released, no fencing.
   Status Bye();
 

@@ -406,6 +406,36 @@ TEST_CASE("a lock beyond --max-resources is refused and the server keeps serving
   CHECK(a->Lock("z", Mode::kEX, {}, &g).ok());
 }
 
+TEST_CASE("STATUS lists one resource by name, and at most 1000 rows of all") {
+  ServerThread server;
+  auto a = Host(server, "a");
+  Grant g;
+  for (int i = 0; i < 1200; ++i) REQUIRE(a->Lock("r" + std::to_string(i), Mode::kEX, {}, &g).ok());
+  std::vector<std::string> lines;
+  REQUIRE(a->QueryStatus(&lines, "r7").ok());
+  REQUIRE(lines.size() == 2);  // its holder, then the epoch
+  CHECK(lines[0].find("kind=holder name=r7 mode=EX") == 0);
+  REQUIRE(a->QueryStatus(&lines, "absent").ok());
+  CHECK(lines.size() == 1);
+  REQUIRE(a->QueryStatus(&lines).ok());
+  CHECK(lines.size() == 500 + 2);  // 500 resources of 2 rows each
+  CHECK(lines[500] == "kind=truncated resources=500 of=1200");
+  CHECK(a->Lock("after", Mode::kEX, {}, &g).ok());  // still connected: the reply fit
+}
+
+TEST_CASE("a lock beyond --max-locks is refused and the server keeps serving") {
+  ServerThread server([](ServerOptions* o) { o->service.max_locks = 2; });
+  auto a = Host(server, "a");
+  auto b = Host(server, "b");
+  Grant g;
+  REQUIRE(a->Lock("x", Mode::kEX, {}, &g).ok());
+  REQUIRE(b->Lock("y", Mode::kEX, {}, &g).ok());
+  Status s = b->Lock("z", Mode::kEX, {}, &g);
+  CHECK(s.message().rfind("too-many-locks: too many locks held or queued (max 2)", 0) == 0);
+  REQUIRE(a->Unlock("x").ok());
+  CHECK(b->Lock("z", Mode::kEX, {}, &g).ok());
+}
+
 TEST_CASE("guest identity comes from the kernel command line and the agent's file") {
   char tmpl[] = "/tmp/lock-identity-XXXXXX";
   std::string dir = ::mkdtemp(tmpl);

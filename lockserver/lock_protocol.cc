@@ -33,6 +33,7 @@ bool Allowed(Verb verb, std::string_view key) {
     case Verb::kConvert: return key == "name" || key == "mode" || key == "timeout" || key == "lvb";
     case Verb::kUnlock: return key == "name" || key == "lvb";
     case Verb::kCancel: return key == "name";
+    case Verb::kStatus: return key == "name";  // one resource's holders and waiters
     default: return false;
   }
 }

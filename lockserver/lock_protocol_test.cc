@@ -45,6 +45,9 @@ TEST_CASE("well-formed requests parse") {
   CHECK_FALSE(r.has_lvb);
   for (const char* line : {"PING id=1", "WATCH id=2", "STATUS id=3", "BYE id=4", "CANCEL id=5 name=x"})
     CHECK(Code(line) == "ok");
+  REQUIRE(Code("STATUS id=6 name=foo", &r) == "ok");
+  CHECK(r.name == "foo");
+  CHECK(Code("STATUS id=6 mode=EX") == "malformed");
 }
 
 TEST_CASE("malformed requests are named, with the id when readable") {

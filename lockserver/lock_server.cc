@@ -57,11 +57,16 @@ std::string LockEventLine(const LockEvent& e) {
   return "";
 }
 
+// STATUS lists the locks of at most this many rows (a resource, each holder
+// and waiter), about 600 bytes each at most: well inside the default
+// --max-output-kb, past which the peer asking would be cut off.
+constexpr size_t kMaxStatusRows = 1000;
+
 // The ERR code for a refused lock operation.
 std::string StateCode(const Status& s) {
   if (s.message() == "session expired") return "expired";
   if (s.IsNotFound()) return "not-held";
-  if (s.IsBusy()) return "too-many-resources";
+  if (s.IsBusy()) return s.message().rfind("too many locks", 0) == 0 ? "too-many-locks" : "too-many-resources";
   return "bad-state";
 }
 
@@ -380,7 +385,13 @@ void LockServer::HandleRequest(int fd, const wire::Request& req) {
         auto it = service_.sessions().find(sid);
         return it == service_.sessions().end() ? std::string("?") : HolderName(it->second);
       };
-      for (const ResourceInfo& r : service_.table().Snapshot()) {
+      std::vector<ResourceInfo> resources;
+      if (req.name.empty()) {
+        resources = service_.table().Snapshot(kMaxStatusRows);
+      } else if (ResourceInfo one; service_.table().Describe(req.name, &one)) {
+        resources.push_back(std::move(one));
+      }
+      for (const ResourceInfo& r : resources) {
         for (const auto& e : r.granted)
           Send(fd, prefix + "kind=holder name=" + r.name + " mode=" + ModeName(e.mode) + " token=" +
                        std::to_string(e.token) + " session=" + std::to_string(e.session) + " by=" + holder(e.session));
@@ -391,6 +402,9 @@ void LockServer::HandleRequest(int fd, const wire::Request& req) {
           Send(fd, prefix + "kind=waiting name=" + r.name + " mode=" + ModeName(e.mode) + " session=" +
                        std::to_string(e.session) + " by=" + holder(e.session));
       }
+      if (req.name.empty() && resources.size() < service_.table().resource_count())
+        Send(fd, prefix + "kind=truncated resources=" + std::to_string(resources.size()) +
+                     " of=" + std::to_string(service_.table().resource_count()));
       Send(fd, "OK id=" + id + " epoch=" + std::to_string(service_.epoch()));
       return;
     }

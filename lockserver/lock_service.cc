@@ -13,7 +13,7 @@ const char* MemberEventName(MemberEvent::Kind kind) {
   return "?";
 }
 
-LockService::LockService(const ServiceOptions& options) : options_(options), table_(options.first_token, options.max_resources) {}
+LockService::LockService(const ServiceOptions& options) : options_(options), table_(options.first_token, options.max_resources, options.max_locks) {}
 
 void LockService::SetBoot(int node, const std::string& boot, uint64_t now_ms, Outputs* out) {
   registry_[node] = boot;

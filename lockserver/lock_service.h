@@ -34,7 +34,8 @@ struct ServiceOptions {
   int expiry_missed = 5;
   bool fencing = true;
   size_t max_sessions = 1024;
-  size_t max_resources = 65536;  // LockTable's bound
+  size_t max_resources = 65536;  // LockTable's bounds
+  size_t max_locks = 1 << 20;
   uint64_t first_token = 0;
 };
 

@@ -51,6 +51,9 @@ Status LockTable::FindOrMake(const std::string& name, Resource** r) {
 }
 
 Status LockTable::Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out) {
+  if (lock_count_ >= max_locks_)
+    return Status::Busy("too many locks held or queued (max " + std::to_string(max_locks_) +
+                        "); unlock some, or start lockserver with a larger --max-locks");
   Resource* found = nullptr;
   Status s = FindOrMake(req.name, &found);
   if (!s.ok()) return s;
@@ -69,6 +72,7 @@ Status LockTable::Lock(const Request& req, uint64_t now_ms, std::vector<LockEven
   uint64_t deadline = req.timeout_ms ? now_ms + req.timeout_ms : 0;
   r.waiting.push_back({req.session, req.request_id, req.mode, deadline, req.try_lock});
   by_session_[req.session].insert(req.name);
+  ++lock_count_;
   if (deadline) deadlines_.emplace(deadline, req.name, req.session);
   GrantPass(req.name, r, out);
   if (req.try_lock) FailTry(req.name, r, req.session, req.request_id, out);
@@ -178,6 +182,7 @@ void LockTable::Release(SessionId session, bool died, std::vector<LockEvent>* ou
   if (it == by_session_.end()) return;
   std::set<std::string> names = std::move(it->second);
   by_session_.erase(it);
+  lock_count_ -= names.size();
   for (const std::string& name : names) {
     auto rit = resources_.find(name);
     if (rit == resources_.end()) continue;
@@ -284,7 +289,7 @@ void LockTable::WriteLvb(Resource& r, Mode held, const Lvb* write) {
 void LockTable::Forget(const std::string& name, SessionId session) {
   auto it = by_session_.find(session);
   if (it == by_session_.end()) return;
-  it->second.erase(name);
+  lock_count_ -= it->second.erase(name);
   if (it->second.empty()) by_session_.erase(it);
 }
 
@@ -303,23 +308,34 @@ void LockTable::MaybeErase(const std::string& name) {
   r.idle_pos = idle_.insert(idle_.end(), name);
 }
 
+ResourceInfo LockTable::Info(const std::string& name, const Resource& r) {
+  ResourceInfo info;
+  info.name = name;
+  info.lvb_valid = r.lvb_valid;
+  info.lvb_seq = r.lvb_seq;
+  for (const auto& [session, h] : r.granted) info.granted.push_back({session, h.mode, h.mode, h.token});
+  for (const Pending& p : r.converting)
+    info.converting.push_back({p.session, p.mode, r.granted.at(p.session).mode, 0});
+  for (const Pending& p : r.waiting) info.waiting.push_back({p.session, p.mode, p.mode, 0});
+  return info;
+}
+
 std::vector<ResourceInfo> LockTable::Snapshot(size_t max_rows) const {
   std::vector<ResourceInfo> result;
   size_t rows = 0;
   for (const auto& [name, r] : resources_) {
     rows += 1 + r.granted.size() + r.converting.size() + r.waiting.size();
     if (rows > max_rows) break;
-    ResourceInfo info;
-    info.name = name;
-    info.lvb_valid = r.lvb_valid;
-    info.lvb_seq = r.lvb_seq;
-    for (const auto& [session, h] : r.granted) info.granted.push_back({session, h.mode, h.mode, h.token});
-    for (const Pending& p : r.converting)
-      info.converting.push_back({p.session, p.mode, r.granted.at(p.session).mode, 0});
-    for (const Pending& p : r.waiting) info.waiting.push_back({p.session, p.mode, p.mode, 0});
-    result.push_back(std::move(info));
+    result.push_back(Info(name, r));
   }
   return result;
+}
+
+bool LockTable::Describe(const std::string& name, ResourceInfo* info) const {
+  auto it = resources_.find(name);
+  if (it == resources_.end()) return false;
+  *info = Info(name, it->second);
+  return true;
 }
 
 }  // namespace ssiuml::lock

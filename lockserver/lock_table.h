@@ -64,9 +64,11 @@ class LockTable {
   // restarts (the server uses its wall-clock start time in microseconds).
   // At most max_resources resources exist at once: a resource kept for its
   // value block alone is dropped, oldest first, to make room for a new one,
-  // and a Lock that finds none to drop is refused (Busy).
-  explicit LockTable(uint64_t first_token = 0, size_t max_resources = 65536)
-      : last_token_(first_token), max_resources_(max_resources) {}
+  // and a Lock that finds none to drop is refused (Busy). At most max_locks
+  // locks are held or queued at once, in all sessions together: each costs
+  // memory and the queues stop nothing else from growing.
+  explicit LockTable(uint64_t first_token = 0, size_t max_resources = 65536, size_t max_locks = 1 << 20)
+      : last_token_(first_token), max_resources_(max_resources), max_locks_(max_locks) {}
 
   struct Request {
     SessionId session = 0;
@@ -77,7 +79,7 @@ class LockTable {
     uint64_t timeout_ms = 0;  // 0 = wait forever
   };
   // A new lock. InvalidArgument if the session already has one on name;
-  // Busy if the table is full of resources that are in use.
+  // Busy if the table is full of resources that are in use, or of locks.
   Status Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out);
   // Changes the mode of a held lock. When a PW/EX lock converts down, *write
   // (if given) becomes the resource's value block. InvalidArgument if the
@@ -101,7 +103,10 @@ class LockTable {
   // The resources in name order, up to max_rows rows (a resource and each of
   // its holders and queued requests is a row).
   std::vector<ResourceInfo> Snapshot(size_t max_rows = SIZE_MAX) const;
+  // One resource; false if it does not exist.
+  bool Describe(const std::string& name, ResourceInfo* info) const;
   size_t resource_count() const { return resources_.size(); }
+  size_t lock_count() const { return lock_count_; }  // held or queued
   uint64_t last_token() const { return last_token_; }
 
  private:
@@ -143,6 +148,7 @@ class LockTable {
   void MaybeErase(const std::string& name);
   // The resource for a new lock: made, if need be, in room taken from idle_.
   Status FindOrMake(const std::string& name, Resource** r);
+  static ResourceInfo Info(const std::string& name, const Resource& r);
   static LockEvent Terminal(LockEvent::Kind kind, const std::string& name, const Pending& p);
 
   std::map<std::string, Resource> resources_;
@@ -151,6 +157,8 @@ class LockTable {
   std::list<std::string> idle_;  // idle resources, the longest idle first
   uint64_t last_token_;
   size_t max_resources_;
+  size_t max_locks_;
+  size_t lock_count_ = 0;  // the names in by_session_, all sessions
 };
 
 }  // namespace ssiuml::lock

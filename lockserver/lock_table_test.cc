@@ -261,6 +261,33 @@ TEST_CASE("kept value blocks make room for new resources, the longest idle first
   CHECK(busy.Lock({2, 4, "z", Mode::kEX, false, 0}, 0, &events).ok());
 }
 
+TEST_CASE("locks held or queued stop at max_locks, all sessions together") {
+  LockTable table(0, 100, 3);
+  std::vector<LockEvent> events;
+  REQUIRE(table.Lock({1, 1, "a", Mode::kEX, false, 0}, 0, &events).ok());
+  REQUIRE(table.Lock({1, 2, "b", Mode::kEX, false, 0}, 0, &events).ok());
+  REQUIRE(table.Lock({2, 3, "a", Mode::kEX, false, 0}, 0, &events).ok());  // queued
+  CHECK(table.lock_count() == 3);
+  ssiuml::Status s = table.Lock({3, 4, "c", Mode::kEX, false, 0}, 0, &events);
+  CHECK(s.IsBusy());
+  CHECK(s.message().find("--max-locks") != std::string::npos);
+  CHECK(table.resource_count() == 2);  // the refused lock made no resource
+  REQUIRE(table.Cancel(2, "a", &events).ok());
+  CHECK(table.lock_count() == 2);
+  // A try that fails and a timeout that expires give their room back too.
+  REQUIRE(table.Lock({3, 5, "a", Mode::kEX, true, 0}, 0, &events).ok());
+  CHECK(table.lock_count() == 2);
+  REQUIRE(table.Lock({3, 6, "a", Mode::kEX, false, 10}, 0, &events).ok());
+  CHECK(table.lock_count() == 3);
+  table.Tick(20, &events);
+  CHECK(table.lock_count() == 2);
+  REQUIRE(table.Unlock(1, "b", nullptr, &events).ok());
+  CHECK(table.lock_count() == 1);
+  table.Release(1, true, &events);
+  CHECK(table.lock_count() == 0);
+  CHECK(table.Lock({3, 7, "c", Mode::kEX, false, 0}, 0, &events).ok());
+}
+
 TEST_CASE("a snapshot stops at its row bound") {
   TableFixture f;
   f.Lock(1, "a", Mode::kPR);
