@@ -11,7 +11,11 @@
 namespace ssiuml {
 
 JsonLineServer::~JsonLineServer() {
-  if (listener_.valid()) ::unlink(path_.c_str());
+  // The loop may outlive this server and see these fd numbers again.
+  for (const auto& [fd, client] : clients_) loop_->Unwatch(fd);
+  if (!listener_.valid()) return;
+  loop_->Unwatch(listener_.get());
+  ::unlink(path_.c_str());
 }
 
 Status JsonLineServer::Listen(const std::string& path) {
@@ -36,16 +40,15 @@ void JsonLineServer::OnEvents(int fd, uint32_t events) {
   auto it = clients_.find(fd);
   if (it == clients_.end()) return;
   Client& client = it->second;
-  bool keep = (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0 || Read(client);
-  // Replies go out before a client that left is dropped: it may only have
-  // shut down its sending side.
+  bool keep = !client.reading || (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) == 0 || Read(client);
   if (!Flush(fd, client)) keep = false;
+  // A client that shut down its sending side still gets its replies whole.
+  if (!client.reading && client.out.empty()) keep = false;
   if (!keep) Drop(fd);
 }
 
 bool JsonLineServer::Read(Client& client) {
   char buf[4096];
-  bool open = true;
   // A few reads an event: a client that writes without pause is served in
   // turns with the daemon's other work, and its unanswered lines stay few.
   for (int round = 0; round < kReadsPerEvent; ++round) {
@@ -55,7 +58,8 @@ bool JsonLineServer::Read(Client& client) {
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n == 0 || errno != EAGAIN) open = false;
+    if (n < 0 && errno != EAGAIN) return false;
+    if (n == 0) client.reading = false;
     break;
   }
   std::string line;
@@ -64,7 +68,7 @@ bool JsonLineServer::Read(Client& client) {
     client.out += '\n';
     if (client.out.size() > kMaxBacklog) return false;  // it does not read its replies
   }
-  return open && client.lines.dropped_lines() == 0;
+  return client.lines.dropped_lines() == 0;
 }
 
 nlohmann::json JsonLineServer::Reply(const std::string& line) {
@@ -85,7 +89,7 @@ bool JsonLineServer::Flush(int fd, Client& client) {
     done += static_cast<size_t>(n);
   }
   client.out.erase(0, done);
-  uint32_t events = client.out.empty() ? EPOLLIN : EPOLLIN | EPOLLOUT;
+  uint32_t events = (client.reading ? EPOLLIN : 0u) | (client.out.empty() ? 0u : EPOLLOUT);
   if (events != client.events) {
     client.events = events;
     loop_->Modify(fd, events);

@@ -4,7 +4,8 @@
 // an error instead, so handlers read every field before they change
 // anything. A client that sends an overlong line is dropped
 // (mgmt::LineSplitter counts it), and so is one whose unread replies pass
-// kMaxBacklog; one that reads gets them whole, however large.
+// kMaxBacklog; one that reads gets them whole, however large, even after it
+// shut down its sending side.
 #pragma once
 
 #include <cstdint>
@@ -24,7 +25,7 @@ class JsonLineServer {
   using Handler = std::function<nlohmann::json(const std::string& line)>;
 
   JsonLineServer(EventLoop* loop, Handler handler) : loop_(loop), handler_(std::move(handler)) {}
-  ~JsonLineServer();  // unlinks the socket
+  ~JsonLineServer();  // unlinks the socket, stops watching every fd
 
   Status Listen(const std::string& path);
 
@@ -38,6 +39,7 @@ class JsonLineServer {
     mgmt::LineSplitter lines;
     std::string out;      // replies the socket has not taken yet
     uint32_t events = 0;  // as last given to the loop
+    bool reading = true;  // false once it shut down its sending side
   };
   void Accept();
   void OnEvents(int fd, uint32_t events);

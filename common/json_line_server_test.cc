@@ -112,3 +112,16 @@ TEST_CASE("json line server: a large reply reaches a reader whole; a client that
   CHECK(eof);
   CHECK(got.size() < 8 * (big.size() + 11));
 }
+
+TEST_CASE("json line server: a client that shuts down its sending side still gets a large reply whole") {
+  const std::string big(2 << 20, 'h');  // more than the socket buffers hold
+  Fixture f([&big](const std::string&) { return nlohmann::json{{"big", big}}; });
+  UniqueFd client = f.Connect();
+  REQUIRE(WriteAllFd(client.get(), "{}\n").ok());
+  ::shutdown(client.get(), SHUT_WR);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server meets EOF with the reply unsent
+  bool eof;
+  std::string reply = ReadAll(client.get(), 3000, &eof);
+  CHECK(reply.size() == big.size() + 11);
+  CHECK(eof);
+}
