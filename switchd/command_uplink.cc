@@ -28,12 +28,11 @@ constexpr int kReapChecks = 10;      // every 100 ms, then SIGKILL
 CommandUplink::~CommandUplink() {
   if (fd_.get() >= 0) loop_->Unwatch(fd_.get());
   if (pid_ < 0) return;
-  // The switch is exiting: wait for the command a second at most.
+  // The switch is exiting: wait for the command a second at most, then stop
+  // what it started and left behind (a shell may exit before its ssh).
   ::kill(-pid_, SIGTERM);
-  for (int i = 0; i < kReapChecks; ++i) {
-    if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
+  for (int i = 0; i < kReapChecks && ::waitpid(pid_, nullptr, WNOHANG) == 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
   ::kill(-pid_, SIGKILL);
   ::waitpid(pid_, nullptr, 0);
 }
@@ -98,15 +97,20 @@ void CommandUplink::Read() {
       size_t len = (static_cast<uint8_t>(in_[at]) << 8) | static_cast<uint8_t>(in_[at + 1]);
       if (len > kMaxFrame) {
         fabric_->Flush();
+        if (fd_.get() < 0) return;  // ended while flushing
         End("it sent a frame of " + std::to_string(len) + " bytes, more than " + std::to_string(kMaxFrame) +
             ": not VDE's stream format");
         return;
       }
       if (in_.size() - at - 2 < len) break;
+      // Input may flush a full queue; a port that answered into this uplink
+      // at once (none does today: the gateway defers) could end it, and in_.
       if (len > 0) fabric_->Input(port_, reinterpret_cast<const uint8_t*>(in_.data() + at + 2), len);
+      if (fd_.get() < 0) return;
       at += 2 + len;
     }
     fabric_->Flush();  // before the frames' bytes go from in_
+    if (fd_.get() < 0) return;
     in_.erase(0, at);
   }
 }
@@ -148,6 +152,7 @@ void CommandUplink::UpdateWatch() {
 }
 
 void CommandUplink::End(const std::string& why) {
+  if (fd_.get() < 0) return;
   spdlog::warn("uplink cmd://{} ended: {}; frames for it are dropped", command_, why);
   loop_->Unwatch(fd_.get());
   fd_.Reset();
@@ -159,7 +164,7 @@ void CommandUplink::End(const std::string& why) {
 
 void CommandUplink::Reap(int tries_left) {
   if (pid_ < 0) return;
-  if (::waitpid(pid_, nullptr, WNOHANG) == pid_) {
+  if (::waitpid(pid_, nullptr, WNOHANG) != 0) {  // reaped, or not ours to reap any more
     pid_ = -1;
     return;
   }

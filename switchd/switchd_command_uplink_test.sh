@@ -38,6 +38,17 @@ kill -TERM "$s_pid"
 check "switchd exits at once though its command ignores SIGTERM" gone_within "$s_pid" 50
 check "and leaves no command behind" gone_within "$stubborn" 10
 
+# ARP requests for the gateway, in VDE's stream format, from a command that
+# exits at once: the answers come after its uplink ended, and are dropped.
+arp='\x00\x3c\xff\xff\xff\xff\xff\xff\x02\x00\x00\x00\x00\x07\x08\x06\x00\x01\x08\x00\x06\x04\x00\x01'
+arp+='\x02\x00\x00\x00\x00\x07\x0a\x4d\x00\x07\x00\x00\x00\x00\x00\x00\x0a\x4d\x00\xfe'
+arp+=$(printf '\\x00%.0s' $(seq 18))
+for _ in $(seq 2000); do printf "$arp"; done > "$T/arp.bin"
+start_switchd q --gateway --uplink "cmd://exec cat $T/arp.bin"
+check "a command whose frames the gateway answers after it exits ends its uplink once" logged_within q "ended: " 50
+expect_output "the gateway took all its frames" '"rx_frames":2000' ctl q '{"v":1,"cmd":"status"}'
+check "and its uplink ended once" test "$(grep -c "uplink cmd://.* ended" "$T/q.log")" -eq 1
+
 out=$(switchd "$T/e" --uplink "cmd://" 2>&1); rc=$?
 check "cmd:// with no command is refused" test $rc -eq 1
 check "saying what to give" grep -q "uplink cmd:// needs a command" <<<"$out"
