@@ -48,6 +48,9 @@ Status ResolveRoot(const std::string& root, ClusterSetup* setup) {
     return Status::NotFound("no root image at " + file + ": run `make` to build the default one, "
                             "or set ROOT in " + setup->config_path + " (a file, or VDI@SNAP from rootfs-tools import)");
   setup->root = std::filesystem::canonical(file, ec).string();
+  if (CheckUmlPath("the root image", setup->root).ok()) return Status::OK();
+  // A link whose own path UML can carry, to an image whose path it cannot.
+  setup->root = std::filesystem::absolute(file, ec).lexically_normal().string();
   return CheckUmlPath("the root image", setup->root);
 }
 

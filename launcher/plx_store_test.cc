@@ -1,6 +1,10 @@
 #include "launcher/plx_store.h"
 
+#include <stdlib.h>
+
 #include <catch2/catch.hpp>
+#include <filesystem>
+#include <fstream>
 
 #include "launcher/cluster_setup.h"
 
@@ -50,6 +54,19 @@ TEST_CASE("a snapshot root needs DISK=plx and good syntax; a file root must exis
   REQUIRE(ResolveRoot("/etc/hostname", &setup).ok());
   CHECK(setup.root == "/etc/hostname");
   CHECK(setup.root_snapshot.empty());
+
+  // A path UML cannot carry is refused, and a link to it without a space is the fix.
+  char tmpl[] = "/tmp/root-link-XXXXXX";
+  std::string dir = ::mkdtemp(tmpl);
+  std::filesystem::create_directory(dir + "/my images");
+  std::ofstream(dir + "/my images/root.img") << "x";
+  s = ResolveRoot(dir + "/my images/root.img", &setup);
+  CHECK(s.message().find("has a comma or a space") != std::string::npos);
+  std::filesystem::create_symlink(dir + "/my images/root.img", dir + "/root.img");
+  s = ResolveRoot(dir + "/root.img", &setup);
+  CHECK(s.ok());
+  CHECK(setup.root == dir + "/root.img");
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("an unknown snapshot names rootfs-tools import as the fix") {
