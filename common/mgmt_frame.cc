@@ -160,15 +160,17 @@ void LineSplitter::Feed(std::string_view bytes) {
 
 bool LineSplitter::FeedFrom(int fd) {
   char buf[16384];
-  for (;;) {
+  for (int round = 0; round < kMaxFeedReads;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
     if (n > 0) {
       Feed(std::string_view(buf, static_cast<size_t>(n)));
+      ++round;
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
     return n < 0 && errno == EAGAIN;
   }
+  return true;
 }
 
 bool LineSplitter::Next(std::string* line) {

@@ -52,9 +52,12 @@ bool Base64Decode(std::string_view text, std::string* out);
 class LineSplitter {
  public:
   void Feed(std::string_view bytes);
-  // Feeds all that a non-blocking fd holds now. False once the peer closed it
-  // or reading failed (on a pty master, EIO: the other end exited).
+  // Feeds what a non-blocking fd holds now, up to kMaxFeedReads reads (for a
+  // level-triggered watch: the rest wakes it again, so a peer that writes
+  // without pause cannot hold a loop or pile up lines). False once the peer
+  // closed it or reading failed (on a pty master, EIO: the other end exited).
   bool FeedFrom(int fd);
+  static constexpr int kMaxFeedReads = 16;  // of 16 KiB
   // Pops the next complete line (without '\n' or a trailing '\r').
   bool Next(std::string* line);
   uint64_t dropped_lines() const { return dropped_; }

@@ -89,3 +89,19 @@ TEST_CASE("a splitter drains a non-blocking fd and tells when its peer closed it
   CHECK(line == "two");
   ::close(p[0]);
 }
+
+TEST_CASE("a splitter reads a bounded amount a call from a peer that never pauses") {
+  int p[2];
+  REQUIRE(::pipe2(p, O_NONBLOCK) == 0);
+  ::fcntl(p[1], F_SETPIPE_SZ, 1 << 20);
+  const std::string newlines(1 << 20, '\n');
+  REQUIRE(::write(p[1], newlines.data(), newlines.size()) > 16384 * LineSplitter::kMaxFeedReads);
+  LineSplitter s;
+  CHECK(s.FeedFrom(p[0]));  // open, with more to read
+  size_t lines = 0;
+  std::string line;
+  while (s.Next(&line)) ++lines;
+  CHECK(lines == 16384 * LineSplitter::kMaxFeedReads);
+  ::close(p[0]);
+  ::close(p[1]);
+}

@@ -9,6 +9,11 @@
 #include "common/unix_socket.h"
 
 namespace ssiuml {
+namespace {
+
+constexpr int kReadsPerEvent = 16;  // of 16 KiB
+
+}  // namespace
 
 ConsoleLog::ConsoleLog(EventLoop* loop, UniqueFd master, UniqueFd log_file, DataCallback on_data)
     : loop_(loop), master_(std::move(master)), log_file_(std::move(log_file)),
@@ -27,7 +32,9 @@ void ConsoleLog::Close() {
 void ConsoleLog::Drain() {
   if (closed_) return;
   char buf[16384];
-  for (;;) {
+  // A few reads a wake-up: a node that floods its console is served in turns
+  // with the rest of the cluster (the loop calls back while data is left).
+  for (int round = 0; round < kReadsPerEvent; ++round) {
     ssize_t n = ::read(master_.get(), buf, sizeof buf);
     if (n > 0) {
       std::string_view chunk(buf, static_cast<size_t>(n));

@@ -93,8 +93,8 @@ Status ParseRequest(const std::string& line, int max_nodes, Request* request) {
   if (s.ok()) s = flag("events", &request->events);
   if (!s.ok()) return s;
   if (auto t = j.find("timeout_ms"); t != j.end()) {
-    if (!t->is_number_unsigned() || t->get<uint64_t>() > 24ull * 3600 * 1000)
-      return Status::InvalidArgument("\"timeout_ms\" must be a number of milliseconds up to a day");
+    if (!t->is_number_unsigned() || t->get<uint64_t>() == 0 || t->get<uint64_t>() > 24ull * 3600 * 1000)
+      return Status::InvalidArgument("\"timeout_ms\" must be a number of milliseconds from 1 up to a day");
     request->timeout_ms = t->get<uint64_t>();
   }
   if (request->cmd == Command::kExec) {

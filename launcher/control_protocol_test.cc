@@ -83,6 +83,7 @@ TEST_CASE("malformed requests are refused with a reason") {
       "{\"v\":1,\"cmd\":\"add\",\"nodes\":[1.5]}",
       "{\"v\":1,\"cmd\":\"add\",\"nodes\":[1],\"fresh\":1}",
       "{\"v\":1,\"cmd\":\"add\",\"nodes\":[1],\"timeout_ms\":-5}",
+      "{\"v\":1,\"cmd\":\"add\",\"nodes\":[1],\"timeout_ms\":0}",
       "{\"v\":1,\"cmd\":\"rm\",\"nodes\":3}",
       "{\"v\":1,\"cmd\":\"exec\",\"node\":1}",
       "{\"v\":1,\"cmd\":\"exec\",\"node\":1,\"command\":\"\"}",

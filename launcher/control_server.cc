@@ -16,6 +16,7 @@ constexpr size_t kMaxBytesIn = kMaxRequestLine + 2;
 // Replies queued past this mean the client stopped reading: drop it.
 constexpr size_t kMaxOutbuf = 16 << 20;
 constexpr int kMaxConnections = 256;
+constexpr int kReadsPerEvent = 16;  // of 8 KiB
 
 }  // namespace
 
@@ -32,23 +33,41 @@ void ControlConnection::Start() {
 void ControlConnection::OnEvents(uint32_t events) {
   auto self = shared_from_this();  // the server may forget us below
   if (events & EPOLLOUT) Flush();
-  if (closed_ || !(events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) return;
+  if (closed_) return;
+  if (!reading_) {
+    if (events & (EPOLLHUP | EPOLLERR)) Close();  // gone both ways: a request still running learns of it
+    return;
+  }
+  if (!(events & (EPOLLIN | EPOLLHUP | EPOLLERR | EPOLLRDHUP))) return;
   char buf[8192];
-  for (;;) {
+  // A few reads a wake-up, each one's lines handled at once: a client that
+  // writes without pause is served in turns with everything else, and its
+  // lines never pile up.
+  for (int round = 0; round < kReadsPerEvent && !closed_; ++round) {
     ssize_t n = ::recv(fd_.get(), buf, sizeof buf, 0);
     if (n > 0) {
       bytes_in_ += static_cast<size_t>(n);
-      lines_.Feed(std::string_view(buf, static_cast<size_t>(n)));
+      if (!finished_ && (!got_request_ || on_line_)) lines_.Feed(std::string_view(buf, static_cast<size_t>(n)));
+      HandleLines(self);
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
-    // EOF or error: the client is gone; a request still running learns of it.
-    Close();
+    if (n < 0 && errno == EAGAIN) return;
+    if (n < 0 || !got_request_ || (events & EPOLLHUP)) {
+      Close();  // gone: a request still running learns of it
+      return;
+    }
+    // It shut down its sending side after its request (nc -N does): the
+    // reply still goes to it, so stop reading and wait for the result.
+    reading_ = false;
+    loop_->Modify(fd_.get(), outbuf_.empty() ? 0u : EPOLLOUT);
     return;
   }
+}
+
+void ControlConnection::HandleLines(const std::shared_ptr<ControlConnection>& self) {
   std::string line;
-  while (!closed_ && lines_.Next(&line)) {
+  while (!closed_ && !finished_ && lines_.Next(&line)) {
     if (!got_request_) {
       got_request_ = true;
       server_->Dispatch(line, self);
@@ -56,7 +75,7 @@ void ControlConnection::OnEvents(uint32_t events) {
       on_line_(line);
     }
   }
-  if (!got_request_ && (bytes_in_ > kMaxBytesIn || lines_.dropped_lines() > 0))
+  if (!closed_ && !finished_ && !got_request_ && (bytes_in_ > kMaxBytesIn || lines_.dropped_lines() > 0))
     Fail("request too long");
 }
 
@@ -100,7 +119,7 @@ void ControlConnection::Flush() {
     Close();
     return;
   }
-  uint32_t events = EPOLLIN | EPOLLRDHUP;
+  uint32_t events = reading_ ? EPOLLIN | EPOLLRDHUP : 0u;
   if (!outbuf_.empty()) events |= EPOLLOUT;
   loop_->Modify(fd_.get(), events);
 }

@@ -40,6 +40,7 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   friend class ControlServer;
   void Start();
   void OnEvents(uint32_t events);
+  void HandleLines(const std::shared_ptr<ControlConnection>& self);
   void Flush();
   void Close();
 
@@ -51,6 +52,7 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
   bool got_request_ = false;
   bool finished_ = false;
   bool closed_ = false;
+  bool reading_ = true;  // false once the client shut down its sending side
   std::string outbuf_;
   std::function<void()> on_close_;
   std::function<void(const std::string&)> on_line_;

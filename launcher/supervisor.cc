@@ -30,6 +30,7 @@ constexpr uint64_t kTermGraceMs = 3000;
 constexpr uint64_t kDaemonGraceMs = 2000;
 // A lock node boots in 2-5 s; a loaded machine can take several times that.
 constexpr uint64_t kLockNodeBootMs = 60000;
+constexpr uint64_t kAddTimeoutRecheckMs = 100;
 
 std::string Seconds(uint64_t ms) { return std::to_string(ms / 1000) + " s"; }
 
@@ -374,7 +375,9 @@ void Supervisor::ArmAddTimeout(const std::shared_ptr<AddWait>& wait, uint64_t de
       std::erase(add_waits_, w);
       return;
     }
-    ArmAddTimeout(w, next);
+    // Nodes still queued are looked at again no sooner than this: a short
+    // timeout would otherwise make this timer spin until they start.
+    ArmAddTimeout(w, std::max<uint64_t>(next, kAddTimeoutRecheckMs));
   });
 }
 

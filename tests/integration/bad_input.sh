@@ -72,6 +72,16 @@ expect_output "node out of range in a raw request" '"error":"node 999 is out of 
   sh -c "echo '{\"v\":1,\"cmd\":\"rm\",\"nodes\":[999]}' | $SOCKCAT $sock"
 expect_output "an endless line is cut off" '"error":"request too long"' \
   sh -c "head -c 200000 /dev/zero | tr '\\0' x | $SOCKCAT $sock"
+expect_output "a request from a client that shut down its sending side is answered" '"type":"result"' \
+  sh -c "echo '{\"v\":1,\"cmd\":\"status\"}' | $SOCKCAT $sock 5000 0 half-close"
+# 300 MB of newlines behind a running request: read in turns and thrown away.
+(echo '{"v":1,"cmd":"exec","node":2,"command":"sleep 2","timeout_ms":60000}'
+ head -c 300000000 /dev/zero | tr '\0' '\n') | $SOCKCAT "$sock" 30000 >/dev/null 2>&1 &
+flood=$!
+expect_output "ssid answers others while a client floods it with lines" "^2 +running" ssi-status --cluster $C
+wait $flood
+ssid_kb=$(awk '/VmRSS/ { print $2 }' "/proc/$(cat "$HOME/.ssiuml/run/$C/ssid.pid")/status")
+check "and did not keep them (ssid ${ssid_kb} KiB)" test "$ssid_kb" -lt 200000
 for i in $(seq 20); do $SOCKCAT "$sock" 100 </dev/null >/dev/null 2>&1; done
 check "ssid survives clients that vanish" ssi-exec --cluster $C 2 -- true
 # Two console viewers that never read while node 2 prints 20 MB: each is
