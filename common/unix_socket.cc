@@ -36,6 +36,21 @@ Status ConnectStream(int family, const sockaddr* addr, socklen_t len, const std:
   return Status::OK();
 }
 
+// socket: send without SIGPIPE, so a peer that closed is an error, not a death.
+Status WriteAll(int fd, const std::string& data, bool socket) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t r = socket ? ::send(fd, data.data() + done, data.size() - done, MSG_NOSIGNAL)
+                       : ::write(fd, data.data() + done, data.size() - done);
+    if (r < 0) {
+      if (errno == EINTR) continue;
+      return Status::FromErrno(socket ? "send" : "write", errno);
+    }
+    done += static_cast<size_t>(r);
+  }
+  return Status::OK();
+}
+
 }  // namespace
 
 bool FitsSunPath(const std::string& path) { return path.size() < sizeof(sockaddr_un::sun_path); }
@@ -96,17 +111,9 @@ Status SetNonBlocking(int fd) {
   return Status::OK();
 }
 
-Status WriteAllFd(int fd, const std::string& data) {
-  size_t done = 0;
-  while (done < data.size()) {
-    ssize_t r = ::write(fd, data.data() + done, data.size() - done);
-    if (r < 0) {
-      if (errno == EINTR) continue;
-      return Status::FromErrno("write", errno);
-    }
-    done += static_cast<size_t>(r);
-  }
-  return Status::OK();
-}
+Status WriteAllFd(int fd, const std::string& data) { return WriteAll(fd, data, false); }
+
+Status SendAllFd(int fd, const std::string& data) { return WriteAll(fd, data, true); }
+
 
 }  // namespace ssiuml

@@ -26,5 +26,7 @@ bool FitsSunPath(const std::string& path);
 Status SetNonBlocking(int fd);
 // Writes all of data to a blocking fd, retrying on EINTR.
 Status WriteAllFd(int fd, const std::string& data);
+// The same to a blocking socket; a peer that closed is EPIPE, not SIGPIPE.
+Status SendAllFd(int fd, const std::string& data);
 
 }  // namespace ssiuml

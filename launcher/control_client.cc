@@ -46,8 +46,10 @@ Status CallSupervisor(const ClusterPaths& paths, const Request& request,
       return Status::NotFound("cluster " + paths.name + " is not running (start it with ssi-start)");
     return s;
   }
-  s = WriteAllFd(fd.get(), ToLine(EncodeRequest(request)));
-  if (!s.ok()) return s;
+  s = SendAllFd(fd.get(), ToLine(EncodeRequest(request)));
+  if (!s.ok())
+    return Status::IOError("ssid closed the connection before taking the request (" + s.message() +
+                           "; too many clients?); try again, or see " + paths.SupervisorLog());
   mgmt::LineSplitter lines;
   char buf[65536];
   for (;;) {

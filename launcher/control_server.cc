@@ -17,6 +17,8 @@ constexpr size_t kMaxBytesIn = kMaxRequestLine + 2;
 constexpr size_t kMaxOutbuf = 16 << 20;
 constexpr int kMaxConnections = 256;
 constexpr int kReadsPerEvent = 16;  // of 8 KiB
+constexpr uint64_t kRequestWaitMs = 10000;
+constexpr uint64_t kResultReadMs = 10000;
 
 }  // namespace
 
@@ -27,6 +29,20 @@ void ControlConnection::Start() {
   std::weak_ptr<ControlConnection> weak = shared_from_this();
   loop_->Watch(fd_.get(), EPOLLIN | EPOLLRDHUP, [weak](uint32_t events) {
     if (auto self = weak.lock()) self->OnEvents(events);
+  });
+  CloseAfter(kRequestWaitMs, "sent no request");
+}
+
+// Connections are few (kMaxConnections): one that holds its place without
+// a request, or without reading its result, is closed so others get in.
+void ControlConnection::CloseAfter(uint64_t ms, const char* why) {
+  std::weak_ptr<ControlConnection> weak = shared_from_this();
+  const bool waiting_for_request = !got_request_;
+  loop_->After(ms, [weak, ms, why, waiting_for_request] {
+    auto self = weak.lock();
+    if (!self || self->closed_ || (waiting_for_request && self->got_request_)) return;
+    spdlog::info("control client {} within {} s; closing it", why, ms / 1000);
+    self->Close();
   });
 }
 
@@ -98,6 +114,7 @@ void ControlConnection::Finish(nlohmann::json result) {
   outbuf_ += ToLine(result);
   finished_ = true;
   Flush();
+  if (!closed_) CloseAfter(kResultReadMs, "did not read its result");
 }
 
 void ControlConnection::Fail(const std::string& error) {

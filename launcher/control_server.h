@@ -39,6 +39,7 @@ class ControlConnection : public std::enable_shared_from_this<ControlConnection>
  private:
   friend class ControlServer;
   void Start();
+  void CloseAfter(uint64_t ms, const char* why);
   void OnEvents(uint32_t events);
   void HandleLines(const std::shared_ptr<ControlConnection>& self);
   void Flush();
