@@ -2,6 +2,9 @@
 // one JSON object per line, each carrying "v" (the protocol version). A
 // client sends one request per connection; ssid answers with zero or more
 // progress messages and exactly one final "result" message, then closes.
+// ssid takes 256 connections at once; it closes one that sends no request
+// within 10 s or leaves its result unread for 10 s. "timeout_ms" is 1 ms to
+// a day. A client may shut down its sending side after its request.
 //
 //   request  {"v":1,"cmd":"add","nodes":[1,2],"fresh":false,"wait":true,"timeout_ms":120000}
 //            {"v":1,"cmd":"rm","nodes":[2]}      {"v":1,"cmd":"stop"}
