@@ -42,12 +42,17 @@ void EventLoop::Unwatch(int fd) {
 
 uint64_t EventLoop::After(uint64_t delay_ms, TimerCallback callback) {
   uint64_t id = next_timer_id_++;
-  deadlines_.emplace(NowMs() + delay_ms, id);
-  timers_.emplace(id, std::move(callback));
+  auto deadline = deadlines_.emplace(NowMs() + delay_ms, id);
+  timers_.emplace(id, Timer{std::move(callback), deadline});
   return id;
 }
 
-void EventLoop::Cancel(uint64_t timer_id) { timers_.erase(timer_id); }
+void EventLoop::Cancel(uint64_t timer_id) {
+  auto it = timers_.find(timer_id);
+  if (it == timers_.end()) return;  // already run or cancelled
+  deadlines_.erase(it->second.deadline);
+  timers_.erase(it);
+}
 
 int EventLoop::NextTimeoutMs() const {
   if (deadlines_.empty()) return -1;
@@ -59,11 +64,9 @@ int EventLoop::NextTimeoutMs() const {
 void EventLoop::RunDueTimers() {
   uint64_t now = NowMs();
   while (!deadlines_.empty() && deadlines_.begin()->first <= now) {
-    uint64_t id = deadlines_.begin()->second;
+    auto it = timers_.find(deadlines_.begin()->second);
     deadlines_.erase(deadlines_.begin());
-    auto it = timers_.find(id);
-    if (it == timers_.end()) continue;  // cancelled
-    TimerCallback callback = std::move(it->second);
+    TimerCallback callback = std::move(it->second.callback);
     timers_.erase(it);
     callback();
   }

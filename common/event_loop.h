@@ -27,6 +27,7 @@ class EventLoop {
   // Runs callback once after delay_ms; returns an id for Cancel.
   uint64_t After(uint64_t delay_ms, TimerCallback callback);
   void Cancel(uint64_t timer_id);
+  size_t timer_count() const { return deadlines_.size(); }  // armed, not yet run or cancelled
   // Dispatches until Quit().
   void Run();
   void Quit() { quit_ = true; }
@@ -40,8 +41,13 @@ class EventLoop {
   bool quit_ = false;
   std::unordered_map<int, std::shared_ptr<FdCallback>> watches_;
   uint64_t next_timer_id_ = 1;
-  std::multimap<uint64_t, uint64_t> deadlines_;  // deadline ms -> timer id
-  std::unordered_map<uint64_t, TimerCallback> timers_;
+  using Deadlines = std::multimap<uint64_t, uint64_t>;  // deadline ms -> timer id
+  struct Timer {
+    TimerCallback callback;
+    Deadlines::iterator deadline;  // Cancel drops it too: no wake-up, no entry left behind
+  };
+  Deadlines deadlines_;
+  std::unordered_map<uint64_t, Timer> timers_;
 };
 
 }  // namespace ssiuml
