@@ -97,7 +97,6 @@ void CommandUplink::Read() {
       size_t len = (static_cast<uint8_t>(in_[at]) << 8) | static_cast<uint8_t>(in_[at + 1]);
       if (len > kMaxFrame) {
         fabric_->Flush();
-        if (fd_.get() < 0) return;  // ended while flushing
         End("it sent a frame of " + std::to_string(len) + " bytes, more than " + std::to_string(kMaxFrame) +
             ": not VDE's stream format");
         return;
