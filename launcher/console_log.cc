@@ -1,10 +1,14 @@
 #include "launcher/console_log.h"
 
+#include <fcntl.h>
 #include <spdlog/spdlog.h>
 #include <sys/epoll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <cstring>
 
 #include "common/unix_socket.h"
 
@@ -15,9 +19,12 @@ constexpr int kReadsPerEvent = 16;  // of 16 KiB
 
 }  // namespace
 
-ConsoleLog::ConsoleLog(EventLoop* loop, UniqueFd master, UniqueFd log_file, DataCallback on_data)
-    : loop_(loop), master_(std::move(master)), log_file_(std::move(log_file)),
-      on_data_(std::move(on_data)) {
+ConsoleLog::ConsoleLog(EventLoop* loop, UniqueFd master, std::string log_path, UniqueFd log_file,
+                       DataCallback on_data, uint64_t max_log_bytes)
+    : loop_(loop), master_(std::move(master)), log_path_(std::move(log_path)),
+      log_file_(std::move(log_file)), max_log_bytes_(max_log_bytes), on_data_(std::move(on_data)) {
+  struct stat st;
+  if (::fstat(log_file_.get(), &st) == 0) log_bytes_ = static_cast<uint64_t>(st.st_size);
   loop_->Watch(master_.get(), EPOLLIN, [this](uint32_t) { Drain(); });
 }
 
@@ -38,8 +45,7 @@ void ConsoleLog::Drain() {
     ssize_t n = ::read(master_.get(), buf, sizeof buf);
     if (n > 0) {
       std::string_view chunk(buf, static_cast<size_t>(n));
-      Status s = WriteAllFd(log_file_.get(), std::string(chunk));
-      if (!s.ok()) spdlog::warn("console log: {}", s.ToString());
+      AppendToLog(chunk);
       on_data_(chunk);
       continue;
     }
@@ -47,6 +53,35 @@ void ConsoleLog::Drain() {
     if (n == 0 || errno != EAGAIN) Close();  // EIO: the node closed con0
     return;
   }
+}
+
+void ConsoleLog::AppendToLog(std::string_view chunk) {
+  if (!log_file_.valid()) return;
+  if (log_bytes_ > 0 && log_bytes_ + chunk.size() > max_log_bytes_ && !RotateLog()) return;
+  Status s = WriteAllFd(log_file_.get(), std::string(chunk));
+  if (!s.ok()) {
+    spdlog::warn("console log {}: {}", log_path_, s.ToString());
+    return;
+  }
+  log_bytes_ += chunk.size();
+}
+
+bool ConsoleLog::RotateLog() {
+  std::string previous = log_path_ + ".1";
+  UniqueFd fresh;
+  if (::rename(log_path_.c_str(), previous.c_str()) == 0)
+    fresh.Reset(::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
+  if (!fresh.valid()) {
+    int err = errno;
+    spdlog::warn("console log {} is full and cannot move to {} ({}); the rest of this boot's "
+                 "console is not logged",
+                 log_path_, previous, std::strerror(err));
+    log_file_.Reset();
+    return false;
+  }
+  log_file_ = std::move(fresh);
+  log_bytes_ = 0;
+  return true;
 }
 
 void ConsoleLog::Write(std::string_view data) {

@@ -1,8 +1,12 @@
 // Collects a node's con0 output: every byte goes to STATE/log/node<N>.console
 // and to a callback (the node's history and attached viewers). Keystrokes of
 // attached viewers go the other way.
+// The log file is capped: once it would pass max_log_bytes it becomes
+// PATH.1 (replacing the one before) and a new PATH starts, so a node that
+// floods its console takes at most twice the cap of the host's disk.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -15,8 +19,11 @@ namespace ssiuml {
 class ConsoleLog {
  public:
   using DataCallback = std::function<void(std::string_view data)>;
+  static constexpr uint64_t kMaxLogBytes = 16 << 20;
 
-  ConsoleLog(EventLoop* loop, UniqueFd master, UniqueFd log_file, DataCallback on_data);
+  // log_file is open on log_path for appending.
+  ConsoleLog(EventLoop* loop, UniqueFd master, std::string log_path, UniqueFd log_file,
+             DataCallback on_data, uint64_t max_log_bytes = kMaxLogBytes);
   ~ConsoleLog();
   ConsoleLog(const ConsoleLog&) = delete;
   ConsoleLog& operator=(const ConsoleLog&) = delete;
@@ -29,10 +36,17 @@ class ConsoleLog {
 
  private:
   void Close();
+  void AppendToLog(std::string_view chunk);
+  // Moves the full log aside and starts a new one; false (and no more
+  // logging) if the file system refuses.
+  bool RotateLog();
 
   EventLoop* loop_;
   UniqueFd master_;
+  std::string log_path_;
   UniqueFd log_file_;
+  uint64_t log_bytes_ = 0;
+  uint64_t max_log_bytes_;
   DataCallback on_data_;
   bool closed_ = false;
 };

@@ -90,7 +90,7 @@ Status Node::Start(const NodeLaunch& launch, const Config& config) {
   history_.clear();
   came_up_ = false;
   console_ = std::make_unique<ConsoleLog>(
-      loop_, std::move(console_master), std::move(log), [this](std::string_view data) {
+      loop_, std::move(console_master), paths_->ConsoleLog(number_), std::move(log), [this](std::string_view data) {
         history_.append(data);
         if (history_.size() > kHistoryBytes) history_.erase(0, history_.size() - kHistoryBytes);
         if (callbacks_.on_console) callbacks_.on_console(*this, data);
