@@ -27,6 +27,7 @@ constexpr int kReapChecks = 10;      // every 100 ms, then SIGKILL
 
 CommandUplink::~CommandUplink() {
   if (fd_.get() >= 0) loop_->Unwatch(fd_.get());
+  if (detach_timer_ != 0) loop_->Cancel(detach_timer_);
   if (pid_ < 0) return;
   // The switch is exiting: wait for the command a second at most, then stop
   // what it started and left behind (a shell may exit before its ssh).
@@ -152,13 +153,18 @@ void CommandUplink::UpdateWatch() {
 
 void CommandUplink::End(const std::string& why) {
   if (fd_.get() < 0) return;
-  spdlog::warn("uplink cmd://{} ended: {}; frames for it are dropped", command_, why);
+  spdlog::warn("uplink cmd://{} ended: {}; port {} is gone", command_, why, port_);
   loop_->Unwatch(fd_.get());
   fd_.Reset();
   in_.clear();
   pending_.clear();
   if (pid_ >= 0) ::kill(-pid_, SIGTERM);
   Reap(kReapChecks);
+  // Not at once: End may run inside the fabric's call to this port's output.
+  detach_timer_ = loop_->After(0, [this] {
+    detach_timer_ = 0;
+    fabric_->Detach(port_);
+  });
 }
 
 void CommandUplink::Reap(int tries_left) {

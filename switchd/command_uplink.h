@@ -7,8 +7,8 @@
 // once the command exits and waits for the command when closed, any of
 // which would stall the switch. Here nothing blocks: frames the command does
 // not take in time are dropped and counted against the uplink, a command that
-// exits or sends a length past the largest frame ends the uplink (logged,
-// the switch goes on), and closing stops the command (SIGTERM to its process
+// exits or sends a length past the largest frame ends the uplink (logged, its
+// port leaves the switch, the switch goes on), and closing stops the command (SIGTERM to its process
 // group, SIGKILL a second later).
 #pragma once
 
@@ -48,6 +48,7 @@ class CommandUplink : public Uplink {
   std::string in_;       // read, not yet a whole frame
   std::string pending_;  // for the command, not yet written
   bool watching_out_ = false;
+  uint64_t detach_timer_ = 0;  // armed once the uplink ended
 };
 
 }  // namespace ssiuml::vde

@@ -24,6 +24,8 @@ plug=$(command_pid a)
 check "the command's pid is logged" test -n "$plug"
 kill -- "-$plug"  # the shell and vde_plug under it
 check "a command that exits ends its uplink, logged" logged_within a "ended: the command closed its output" 50
+no_uplink_port() { ! ctl a '{"v":1,"cmd":"status"}' | grep -q '"uplink cmd://'; }
+check "and its port leaves the switch" no_uplink_port
 expect_output "and switch A goes on serving" "[1-9]/3 replies" vde_probe ping "$T/a" 10.77.0.254 --node 7 --plug
 
 start_switchd g --uplink "cmd://exec yes ssiuml"
