@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include "common/event_loop.h"
 #include "common/mgmt_frame.h"
 #include "common/unix_socket.h"
 
@@ -20,9 +21,14 @@ Status DaemonRequest(const std::string& daemon, const std::string& control, cons
   mgmt::LineSplitter lines;
   std::string line;
   char buf[4096];
+  // One deadline for the whole reply: a daemon that trickles bytes, or
+  // sends no end of line, must not hold ssid past it.
+  uint64_t deadline = EventLoop::NowMs() + static_cast<uint64_t>(reply_timeout_ms);
   while (!lines.Next(&line)) {
+    uint64_t now = EventLoop::NowMs();
     struct pollfd pfd = {fd.get(), POLLIN, 0};
-    if (::poll(&pfd, 1, reply_timeout_ms) != 1) return Status::TimedOut(daemon + " did not answer");
+    if (now >= deadline || ::poll(&pfd, 1, static_cast<int>(deadline - now)) != 1)
+      return Status::TimedOut(daemon + " did not answer within " + std::to_string(reply_timeout_ms) + " ms");
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n <= 0) return Status::IOError(daemon + " closed its control connection");
     lines.Feed(std::string_view(buf, static_cast<size_t>(n)));

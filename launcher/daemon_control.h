@@ -11,7 +11,7 @@
 
 namespace ssiuml {
 
-// A daemon answers at once; reply_timeout_ms bounds a wait on a slow one.
+// A daemon answers at once; reply_timeout_ms bounds the wait for its whole reply.
 constexpr int kDaemonReplyTimeoutMs = 30000;
 
 Status DaemonRequest(const std::string& daemon, const std::string& control, const nlohmann::json& request,

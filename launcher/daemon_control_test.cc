@@ -1,0 +1,88 @@
+#include "launcher/daemon_control.h"
+
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include "common/fd.h"
+#include "common/unix_socket.h"
+
+using namespace ssiuml;
+
+namespace {
+
+// A control socket whose daemon reads the request, then answers with
+// `reply` one byte every `gap_ms`.
+class SlowDaemon {
+ public:
+  SlowDaemon(std::string reply, int gap_ms) {
+    char tmpl[] = "/tmp/daemon_control_test.XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    dir_ = tmpl;
+    path_ = dir_ + "/ctl";
+    REQUIRE(ListenUnix(path_, &listener_).ok());
+    thread_ = std::thread([this, reply = std::move(reply), gap_ms] {
+      UniqueFd client(::accept(listener_.get(), nullptr, nullptr));
+      char buf[256];
+      if (::read(client.get(), buf, sizeof buf) <= 0) return;
+      for (char c : reply) {
+        if (stop_ || ::send(client.get(), &c, 1, MSG_NOSIGNAL) != 1) return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
+      }
+    });
+  }
+  ~SlowDaemon() {
+    stop_ = true;
+    thread_.join();
+    std::filesystem::remove_all(dir_);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string dir_, path_;
+  UniqueFd listener_;
+  std::atomic<bool> stop_{false};
+  std::thread thread_;
+};
+
+int64_t MsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+TEST_CASE("daemon request: a reply in one piece is read") {
+  SlowDaemon daemon("{\"ok\":true,\"n\":7}\n", 0);
+  nlohmann::json reply;
+  REQUIRE(DaemonRequest("plxd", daemon.path(), {{"cmd", "list"}}, &reply, 2000).ok());
+  CHECK(reply["n"] == 7);
+}
+
+TEST_CASE("daemon request: a daemon that trickles its reply is given up on at the deadline") {
+  SlowDaemon daemon(std::string(200, 'x'), 20);  // 4 s of bytes, each within the timeout
+  auto start = std::chrono::steady_clock::now();
+  Status s = DaemonRequest("plxd", daemon.path(), {{"cmd", "list"}}, nullptr, 300);
+  CHECK(s.IsTimedOut());
+  CHECK(s.message().find("plxd did not answer within 300 ms") != std::string::npos);
+  CHECK(MsSince(start) < 2000);
+}
+
+TEST_CASE("daemon request: a malformed or failed reply is an error naming the daemon") {
+  {
+    SlowDaemon daemon("not json\n", 0);
+    Status s = DaemonRequest("switchd", daemon.path(), {{"cmd", "status"}}, nullptr, 2000);
+    CHECK(s.message().find("switchd sent a malformed reply") != std::string::npos);
+  }
+  {
+    SlowDaemon daemon("{\"ok\":false,\"error\":\"no such vdi\"}\n", 0);
+    Status s = DaemonRequest("plxd", daemon.path(), {{"cmd", "close"}}, nullptr, 2000);
+    CHECK(s.message().find("plxd: no such vdi") != std::string::npos);
+  }
+}
