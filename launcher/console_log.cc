@@ -7,8 +7,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
-#include <cstring>
 
 #include "common/unix_socket.h"
 
@@ -59,29 +57,44 @@ void ConsoleLog::AppendToLog(std::string_view chunk) {
   if (!log_file_.valid()) return;
   if (log_bytes_ > 0 && log_bytes_ + chunk.size() > max_log_bytes_ && !RotateLog()) return;
   Status s = WriteAllFd(log_file_.get(), std::string(chunk));
-  if (!s.ok()) {
-    spdlog::warn("console log {}: {}", log_path_, s.ToString());
-    return;
-  }
-  log_bytes_ += chunk.size();
+  // Once a streak, not each chunk: a full disk must not fill ssid's log too.
+  if (!s.ok() && !write_failing_) spdlog::warn("console log {}: {}", log_path_, s.ToString());
+  write_failing_ = !s.ok();
+  if (s.ok()) log_bytes_ += chunk.size();
 }
 
 bool ConsoleLog::RotateLog() {
+  // Copied aside and emptied in place rather than renamed: UML's own stdout
+  // (its messages before con0 exists, host-side errors) is this same open
+  // file, and must go on landing in the current log.
   std::string previous = log_path_ + ".1";
-  UniqueFd fresh;
-  if (::rename(log_path_.c_str(), previous.c_str()) == 0)
-    fresh.Reset(::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644));
-  if (!fresh.valid()) {
-    int err = errno;
+  std::string partial = previous + ".part";
+  Status s = CopyLog(partial);
+  if (s.ok() && ::rename(partial.c_str(), previous.c_str()) != 0)
+    s = Status::FromErrno("rename " + partial, errno);
+  if (s.ok() && ::ftruncate(log_file_.get(), 0) != 0) s = Status::FromErrno("truncate " + log_path_, errno);
+  if (!s.ok()) {
     spdlog::warn("console log {} is full and cannot move to {} ({}); the rest of this boot's "
                  "console is not logged",
-                 log_path_, previous, std::strerror(err));
+                 log_path_, previous, s.ToString());
+    ::unlink(partial.c_str());
     log_file_.Reset();
     return false;
   }
-  log_file_ = std::move(fresh);
   log_bytes_ = 0;
   return true;
+}
+
+Status ConsoleLog::CopyLog(const std::string& to) {
+  UniqueFd in(::open(log_path_.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!in.valid()) return Status::FromErrno("open " + log_path_, errno);
+  UniqueFd out(::open(to.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
+  if (!out.valid()) return Status::FromErrno("open " + to, errno);
+  for (;;) {
+    ssize_t n = ::copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 20, 0);
+    if (n == 0) return Status::OK();
+    if (n < 0 && errno != EINTR) return Status::FromErrno("copy to " + to, errno);
+  }
 }
 
 void ConsoleLog::Write(std::string_view data) {

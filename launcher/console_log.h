@@ -1,9 +1,9 @@
 // Collects a node's con0 output: every byte goes to STATE/log/node<N>.console
 // and to a callback (the node's history and attached viewers). Keystrokes of
 // attached viewers go the other way.
-// The log file is capped: once it would pass max_log_bytes it becomes
-// PATH.1 (replacing the one before) and a new PATH starts, so a node that
-// floods its console takes at most twice the cap of the host's disk.
+// The log file is capped: once it would pass max_log_bytes it is copied to
+// PATH.1 (replacing the one before) and PATH starts again empty, so a node
+// that floods its console takes about twice the cap of the host's disk.
 #pragma once
 
 #include <cstdint>
@@ -13,6 +13,7 @@
 
 #include "common/event_loop.h"
 #include "common/fd.h"
+#include "common/status.h"
 
 namespace ssiuml {
 
@@ -37,9 +38,10 @@ class ConsoleLog {
  private:
   void Close();
   void AppendToLog(std::string_view chunk);
-  // Moves the full log aside and starts a new one; false (and no more
+  // Moves the full log's contents aside and empties it; false (and no more
   // logging) if the file system refuses.
   bool RotateLog();
+  Status CopyLog(const std::string& to);
 
   EventLoop* loop_;
   UniqueFd master_;
@@ -47,6 +49,7 @@ class ConsoleLog {
   UniqueFd log_file_;
   uint64_t log_bytes_ = 0;
   uint64_t max_log_bytes_;
+  bool write_failing_ = false;
   DataCallback on_data_;
   bool closed_ = false;
 };
