@@ -3,6 +3,8 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <cerrno>
+
 #include "common/event_loop.h"
 #include "common/mgmt_frame.h"
 #include "common/unix_socket.h"
@@ -27,7 +29,9 @@ Status DaemonRequest(const std::string& daemon, const std::string& control, cons
   while (!lines.Next(&line)) {
     uint64_t now = EventLoop::NowMs();
     struct pollfd pfd = {fd.get(), POLLIN, 0};
-    if (now >= deadline || ::poll(&pfd, 1, static_cast<int>(deadline - now)) != 1)
+    int ready = now >= deadline ? 0 : ::poll(&pfd, 1, static_cast<int>(deadline - now));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready != 1)
       return Status::TimedOut(daemon + " did not answer within " + std::to_string(reply_timeout_ms) + " ms");
     ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n <= 0) return Status::IOError(daemon + " closed its control connection");

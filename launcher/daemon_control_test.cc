@@ -1,5 +1,6 @@
 #include "launcher/daemon_control.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,10 +29,13 @@ class SlowDaemon {
     dir_ = tmpl;
     path_ = dir_ + "/ctl";
     REQUIRE(ListenUnix(path_, &listener_).ok());
+    // The listener is non-blocking: each wait is a bounded poll, so the
+    // thread ends even if no request comes.
     thread_ = std::thread([this, reply = std::move(reply), gap_ms] {
+      if (!Readable(listener_.get())) return;
       UniqueFd client(::accept(listener_.get(), nullptr, nullptr));
       char buf[256];
-      if (::read(client.get(), buf, sizeof buf) <= 0) return;
+      if (!Readable(client.get()) || ::read(client.get(), buf, sizeof buf) <= 0) return;
       for (char c : reply) {
         if (stop_ || ::send(client.get(), &c, 1, MSG_NOSIGNAL) != 1) return;
         std::this_thread::sleep_for(std::chrono::milliseconds(gap_ms));
@@ -46,6 +50,11 @@ class SlowDaemon {
   const std::string& path() const { return path_; }
 
  private:
+  static bool Readable(int fd) {
+    struct pollfd pfd = {fd, POLLIN, 0};
+    return ::poll(&pfd, 1, 5000) == 1;
+  }
+
   std::string dir_, path_;
   UniqueFd listener_;
   std::atomic<bool> stop_{false};
