@@ -8,6 +8,7 @@
 
 #include <cerrno>
 
+#include "common/env.h"
 #include "common/unix_socket.h"
 
 namespace ssiuml {
@@ -70,8 +71,7 @@ bool ConsoleLog::RotateLog() {
   std::string previous = log_path_ + ".1";
   std::string partial = previous + ".part";
   Status s = CopyLog(partial);
-  if (s.ok() && ::rename(partial.c_str(), previous.c_str()) != 0)
-    s = Status::FromErrno("rename " + partial, errno);
+  if (s.ok()) s = Env::Default()->RenameFile(partial, previous);
   if (s.ok() && ::ftruncate(log_file_.get(), 0) != 0) s = Status::FromErrno("truncate " + log_path_, errno);
   if (!s.ok()) {
     spdlog::warn("console log {} is full and cannot move to {} ({}); the rest of this boot's "

@@ -7,9 +7,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
 
+#include "common/env.h"
 #include "launcher/pty.h"
 
 using namespace ssiuml;
@@ -17,10 +17,9 @@ using namespace ssiuml;
 namespace {
 
 std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  std::string text;
+  REQUIRE(Env::Default()->ReadFileToString(path, &text).ok());
+  return text;
 }
 
 struct ConsoleFixture {

@@ -58,9 +58,9 @@ Status Node::Start(const NodeLaunch& launch, const Config& config) {
     return Status::FromErrno("socketpair", errno);
   UniqueFd mgmt_master(mgmt_pair[0]), mgmt_slave(mgmt_pair[1]);
   SetNonBlocking(mgmt_master.get());
-  UniqueFd log(::open(paths_->ConsoleLog(number_).c_str(),
-                      O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
-  if (!log.valid()) return Status::FromErrno("open " + paths_->ConsoleLog(number_), errno);
+  std::string log_path = paths_->ConsoleLog(number_);
+  UniqueFd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644));
+  if (!log.valid()) return Status::FromErrno("open " + log_path, errno);
 
   time_t now = ::time(nullptr);
   char stamp[64];
@@ -90,7 +90,7 @@ Status Node::Start(const NodeLaunch& launch, const Config& config) {
   history_.clear();
   came_up_ = false;
   console_ = std::make_unique<ConsoleLog>(
-      loop_, std::move(console_master), paths_->ConsoleLog(number_), std::move(log), [this](std::string_view data) {
+      loop_, std::move(console_master), log_path, std::move(log), [this](std::string_view data) {
         history_.append(data);
         if (history_.size() > kHistoryBytes) history_.erase(0, history_.size() - kHistoryBytes);
         if (callbacks_.on_console) callbacks_.on_console(*this, data);
