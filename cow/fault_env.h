@@ -49,7 +49,8 @@ class FaultEnv final : public Env {
   uint64_t NowMicros() override { return ++clock_; }
   uint64_t MonotonicMicros() override { return ++clock_; }
 
-  // The current content of a file (tests corrupt stores through this).
+  // The current content of a file (tests corrupt stores through this: such
+  // changes are not writes, a sync does not make them durable).
   std::string* Contents(const std::string& path);
 
  private:
@@ -62,6 +63,8 @@ class FaultEnv final : public Env {
       uint64_t offset;  // or the new size
       std::string bytes;
       bool durable = false;  // WriteDurable: lands whole, whatever the crash
+      // Applies the truncate, or the first n bytes of the write.
+      void ApplyTo(std::string* file, size_t n) const;
     };
     std::vector<Op> unsynced;
   };
