@@ -239,8 +239,16 @@ void Gateway::Poll() {
   int n = ::poll(pollfds_.data(), pollfds_.size(), 0);
   slirp_pollfds_poll(
       slirp_, n < 0,
-      [](int idx, void* opaque) {
+      [](int idx, void* opaque) -> int {
         const pollfd& p = static_cast<Gateway*>(opaque)->pollfds_[static_cast<size_t>(idx)];
+        // A host socket whose peer closed polls as HUP. slirp asks for HUP
+        // only with IN; once it has stopped reading it asks for OUT alone,
+        // to pass on what the guest sent since. Told HUP, it takes its read
+        // path, which skips the write and so never learns the peer is gone:
+        // it asks for OUT again at once, and the loop spins until the guest
+        // closes its side, minutes when that node is dead. Told OUT, it
+        // writes, gets EPIPE, and stops asking.
+        if ((p.revents & POLLHUP) && !(p.events & POLLIN)) return SLIRP_POLL_OUT;
         return (p.revents & POLLIN ? SLIRP_POLL_IN : 0) | (p.revents & POLLOUT ? SLIRP_POLL_OUT : 0) |
                (p.revents & POLLPRI ? SLIRP_POLL_PRI : 0) | (p.revents & POLLERR ? SLIRP_POLL_ERR : 0) |
                (p.revents & POLLHUP ? SLIRP_POLL_HUP : 0);

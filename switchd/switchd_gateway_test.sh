@@ -12,7 +12,14 @@ s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); s.settimeou
 c, _ = s.accept(); c.sendall(b"lock:" + c.recv(100)); c.close()
 PY
 python3 "$T/echo_unix.py" "$T/lock.sock" & PIDS="$PIDS $!"
-start_switchd sw --gateway --gateway-forward "7400=unix:$T/lock.sock" || exit 1
+# A host service that hangs up at once, as the lock server does on a session it expired.
+cat > "$T/hangup_unix.py" <<'PY'
+import socket, sys
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(1); s.settimeout(30)
+c, _ = s.accept(); c.close()
+PY
+python3 "$T/hangup_unix.py" "$T/hangup.sock" & PIDS="$PIDS $!"
+start_switchd sw --gateway --gateway-forward "7400=unix:$T/lock.sock" --gateway-forward "7401=unix:$T/hangup.sock" || exit 1
 N=swt-gw-$$
 add_netns $N
 ip netns exec $N ip tuntap add dev tap0 mode tap
@@ -29,6 +36,19 @@ s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM,socket.IPPROTO_ICMP)
 s.settimeout(2); s.sendto(b'\x08\0\0\0\0\1\0\1ping',('10.77.0.254',0)); print('ok' if s.recv(100) else '')" 
 expect_output "guest TCP to 10.77.0.254:7400 reaches the host unix socket" "lock:hello" in_node "
 import socket; s=socket.create_connection(('10.77.0.254',7400),timeout=5); s.sendall(b'hello'); print(s.recv(100))"
+# The guest writes after the host hung up and keeps its side open, as a
+# node that died would: switchd must not spin on the dead host socket.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+sw_pid=$(pgrep -f "switchd $T/sw " | head -1)
+in_node "
+import socket,time; s=socket.create_connection(('10.77.0.254',7401),timeout=5)
+time.sleep(0.5); s.sendall(b'x'*4000); time.sleep(4)" & holder=$!
+sleep 1.5
+t0=$(cpu_ticks "$sw_pid"); sleep 2; t1=$(cpu_ticks "$sw_pid")
+# Idle, switchd takes no tick in 2 s; the busy loop took 80-200 of the 200.
+check "switchd idles while a guest holds a connection the host closed ($((t1 - t0)) ticks in 2 s)" \
+  test $((t1 - t0)) -lt 20
+wait $holder
 expect_output "forward" '"listen":"127.0.0.1:'"$HP"'"' ctl sw '{"v":1,"cmd":"forward","host_port":'"$HP"',"node":5,"port":5000}'
 in_node "
 import socket; l=socket.socket(); l.bind(('10.77.0.5',5000)); l.listen(1); l.settimeout(8)
@@ -47,4 +67,4 @@ import socket,subprocess
 subprocess.run(['ip','route','add','default','via','10.77.0.254'])
 try: socket.create_connection(('192.0.2.1',80),timeout=3); print('LEAK')
 except OSError as e: print('refused', e)"
-rm -f "$T/lock.sock"  # the test's own socket, not switchd's
+rm -f "$T/lock.sock" "$T/hangup.sock"  # the test's own sockets, not switchd's
