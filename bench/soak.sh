@@ -46,7 +46,7 @@ fds() { ls "/proc/$1/fd" | wc -l; }
 rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 # Lock traffic: every node and the host take one EX lock in turn, all along,
 # a few times a second each. Not more: each ssi-lock is a fork and exec in a
-# UML guest, dear where system calls are: 3 nodes locking every 50 ms kept a
+# UML guest, costly where system calls are: 3 nodes locking every 50 ms kept a
 # two-core host 80% busy, and a node added meanwhile took 18 s to boot, not 3.
 workers=()
 for n in $(seq "$nodes"); do

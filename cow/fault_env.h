@@ -2,8 +2,8 @@
 // what has been synced, so a test can stop the store at any write or sync
 // and continue from what a power cut could leave behind: the synced content
 // plus any subset of the later writes, each possibly torn at a 512-byte
-// sector boundary (a WriteDurable that returned always lands whole). Locks
-// are in-memory byte-range locks.
+// sector boundary (a WriteDurable that returned always lands whole; an
+// append is a write like the others). Locks are in-memory byte-range locks.
 #pragma once
 
 #include <atomic>

@@ -247,8 +247,10 @@ void Gateway::Poll() {
         // path, which skips the write and so never learns the peer is gone:
         // it asks for OUT again at once, and the loop spins until the guest
         // closes its side, minutes when that node is dead. Told OUT, it
-        // writes, gets EPIPE, and stops asking.
-        if ((p.revents & POLLHUP) && !(p.events & POLLIN)) return SLIRP_POLL_OUT;
+        // writes, gets EPIPE, and stops asking. (An error goes with it: a
+        // read clears it, so it cannot make the loop spin.)
+        if ((p.revents & POLLHUP) && !(p.events & POLLIN))
+          return SLIRP_POLL_OUT | (p.revents & POLLERR ? SLIRP_POLL_ERR : 0);
         return (p.revents & POLLIN ? SLIRP_POLL_IN : 0) | (p.revents & POLLOUT ? SLIRP_POLL_OUT : 0) |
                (p.revents & POLLPRI ? SLIRP_POLL_PRI : 0) | (p.revents & POLLERR ? SLIRP_POLL_ERR : 0) |
                (p.revents & POLLHUP ? SLIRP_POLL_HUP : 0);

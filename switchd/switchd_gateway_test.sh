@@ -42,12 +42,17 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 sw_pid=$(pgrep -f "switchd $T/sw " | head -1)
 in_node "
 import socket,time; s=socket.create_connection(('10.77.0.254',7401),timeout=5)
-time.sleep(0.5); s.sendall(b'x'*4000); time.sleep(4)" & holder=$!
-sleep 1.5
-t0=$(cpu_ticks "$sw_pid"); sleep 2; t1=$(cpu_ticks "$sw_pid")
-# Idle, switchd takes no tick in 2 s; the busy loop took 80-200 of the 200.
-check "switchd idles while a guest holds a connection the host closed ($((t1 - t0)) ticks in 2 s)" \
-  test $((t1 - t0)) -lt 20
+time.sleep(0.5); s.sendall(b'x'*4000); print('sent', flush=True); time.sleep(5)" > "$T/holder.out" 2>&1 & holder=$!
+for _ in $(seq 100); do grep -q sent "$T/holder.out" && break; sleep 0.1; done
+if [ -n "$sw_pid" ] && grep -q sent "$T/holder.out"; then
+  sleep 0.5
+  t0=$(cpu_ticks "$sw_pid"); sleep 2; t1=$(cpu_ticks "$sw_pid")
+  # Idle, switchd takes no tick in 2 s; the busy loop took all 200 of a CPU.
+  check "switchd idles while a guest holds a connection the host closed ($((t1 - t0)) ticks in 2 s)" \
+    test $((t1 - t0)) -lt 20
+else
+  fail "the guest did not write after the host hung up (switchd pid '$sw_pid'): $(cat "$T/holder.out")"
+fi
 wait $holder
 expect_output "forward" '"listen":"127.0.0.1:'"$HP"'"' ctl sw '{"v":1,"cmd":"forward","host_port":'"$HP"',"node":5,"port":5000}'
 in_node "
