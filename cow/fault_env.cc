@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 namespace ssiuml::plx {
 
@@ -42,8 +43,7 @@ class MemFile final : public RandomRWFile {
     std::lock_guard<std::mutex> lock(env_->mu_);
     Status s = env_->Tick();
     if (!s.ok()) return s;
-    data_->current.resize(size, '\0');
-    data_->unsynced.push_back({true, size, ""});
+    data_->Record({true, size, ""});
     return Status::OK();
   }
 
@@ -53,10 +53,7 @@ class MemFile final : public RandomRWFile {
     std::lock_guard<std::mutex> lock(env_->mu_);
     Status s = env_->Tick();
     if (!s.ok()) return s;
-    std::string& c = data_->current;
-    if (c.size() < offset + bytes.size()) c.resize(offset + bytes.size(), '\0');
-    std::memcpy(c.data() + offset, bytes.data(), bytes.size());
-    data_->unsynced.push_back({false, offset, std::string(bytes), durable});
+    data_->Record({false, offset, std::string(bytes), durable});
     return Status::OK();
   }
 
@@ -105,6 +102,11 @@ void FaultEnv::Data::Op::ApplyTo(std::string* file, size_t n) const {
   }
   if (file->size() < offset + n) file->resize(offset + n, '\0');
   std::memcpy(file->data() + offset, bytes.data(), n);
+}
+
+void FaultEnv::Data::Record(Op op) {
+  op.ApplyTo(&current, op.bytes.size());
+  unsynced.push_back(std::move(op));
 }
 
 Status FaultEnv::Tick() {
@@ -180,8 +182,7 @@ Status FaultEnv::AppendToFile(const std::string& path, std::string_view data) {
   std::lock_guard<std::mutex> lock(mu_);
   auto& d = files_[path];
   if (!d) d = std::make_shared<Data>();
-  d->unsynced.push_back({false, d->current.size(), std::string(data)});
-  d->current.append(data);
+  d->Record({false, d->current.size(), std::string(data)});
   return Status::OK();
 }
 

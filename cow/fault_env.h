@@ -67,6 +67,8 @@ class FaultEnv final : public Env {
       void ApplyTo(std::string* file, size_t n) const;
     };
     std::vector<Op> unsynced;
+    // Applies op to current and keeps it for the next sync or crash.
+    void Record(Op op);
   };
   // Counts an op; the status it must fail with, if any.
   Status Tick();
