@@ -17,6 +17,9 @@ check "with the range" grep -q -- "--max-resources 1-100000000" <<<"$out"
 out=$("$BIN/lockserver" --tcp 127.0.0.1:0 --max-locks 0 2>&1); rc=$?
 check "no room for lock requests is refused" test $rc -eq 2
 check "with its range" grep -q -- "--max-locks 1-100000000" <<<"$out"
+out=$("$BIN/lockserver" --tcp 127.0.0.1:0 --max-session-locks 0 2>&1); rc=$?
+check "no room for one session's locks is refused" test $rc -eq 2
+check "with the range of that" grep -q -- "--max-session-locks 1-100000000" <<<"$out"
 
 "$BIN/lockserver" --tcp 127.0.0.1:0 --port-file "$D/port" --control "$D/ctl" --gateway-socket "$D/gw" \
   --log "$D/server.log" &

@@ -431,9 +431,25 @@ TEST_CASE("a lock beyond --max-locks is refused and the server keeps serving") {
   REQUIRE(a->Lock("x", Mode::kEX, {}, &g).ok());
   REQUIRE(b->Lock("y", Mode::kEX, {}, &g).ok());
   Status s = b->Lock("z", Mode::kEX, {}, &g);
+  CHECK(s.IsBusy());  // not obtained, as a held lock: it may be once others unlock
   CHECK(s.message().rfind("too-many-locks: too many locks held or queued (max 2)", 0) == 0);
   REQUIRE(a->Unlock("x").ok());
   CHECK(b->Lock("z", Mode::kEX, {}, &g).ok());
+}
+
+TEST_CASE("a session locking name after name is refused itself; the others keep locking") {
+  ServerThread server([](ServerOptions* o) { o->service.max_session_locks = 3; });
+  auto greedy = Host(server, "greedy");
+  auto other = Host(server, "other");
+  Grant g;
+  for (std::string name : {"a", "b", "c"}) REQUIRE(greedy->Lock(name, Mode::kEX, {}, &g).ok());
+  Status s = greedy->Lock("d", Mode::kEX, {}, &g);
+  CHECK(s.IsBusy());
+  CHECK(s.message().rfind("too-many-session-locks: this session holds or queues too many locks (max 3)", 0) == 0);
+  CHECK(other->Lock("d", Mode::kEX, {}, &g).ok());
+  CHECK(other->Lock("e", Mode::kEX, {}, &g).ok());
+  REQUIRE(greedy->Unlock("a").ok());
+  CHECK(greedy->Lock("f", Mode::kEX, {}, &g).ok());
 }
 
 TEST_CASE("guest identity comes from the kernel command line and the agent's file") {

@@ -62,11 +62,17 @@ std::string LockEventLine(const LockEvent& e) {
 // --max-output-kb, past which the peer asking would be cut off.
 constexpr size_t kMaxStatusRows = 1000;
 
-// The ERR code for a refused lock operation.
-std::string StateCode(const Status& s) {
+// The ERR code for a refused lock operation; refused_by names the bound a
+// LOCK hit.
+std::string StateCode(const Status& s, LockTable::Bound refused_by) {
+  switch (refused_by) {
+    case LockTable::Bound::kSessionLocks: return "too-many-session-locks";
+    case LockTable::Bound::kLocks: return "too-many-locks";
+    case LockTable::Bound::kResources: return "too-many-resources";
+    case LockTable::Bound::kNone: break;
+  }
   if (s.message() == "session expired") return "expired";
   if (s.IsNotFound()) return "not-held";
-  if (s.IsBusy()) return s.message().rfind("too many locks", 0) == 0 ? "too-many-locks" : "too-many-resources";
   return "bad-state";
 }
 
@@ -346,6 +352,7 @@ void LockServer::HandleRequest(int fd, const wire::Request& req) {
   uint64_t now = EventLoop::NowMs();
   Outputs out;
   Status s;
+  LockTable::Bound refused_by = LockTable::Bound::kNone;
   LockTable::Request lr{session, req.id, req.name, req.mode, req.try_lock, req.timeout_ms};
   const Lvb* lvb = req.has_lvb ? &req.lvb : nullptr;
   switch (req.verb) {
@@ -354,7 +361,7 @@ void LockServer::HandleRequest(int fd, const wire::Request& req) {
       Send(fd, "PONG id=" + id + " time=" + std::to_string(WallClockNs() + static_cast<uint64_t>(clock_offset_ns_)));
       return;
     case wire::Verb::kLock:
-      s = service_.Lock(session, lr, now, &out);
+      s = service_.Lock(session, lr, now, &out, &refused_by);
       break;
     case wire::Verb::kConvert:
       s = service_.Convert(session, lr, lvb, now, &out);
@@ -420,7 +427,7 @@ void LockServer::HandleRequest(int fd, const wire::Request& req) {
     case wire::Verb::kHello:
       break;
   }
-  if (!s.ok()) SendErr(fd, req.id, StateCode(s), s.message());
+  if (!s.ok()) SendErr(fd, req.id, StateCode(s, refused_by), s.message());
   Deliver(out);
 }
 

@@ -13,7 +13,7 @@ const char* MemberEventName(MemberEvent::Kind kind) {
   return "?";
 }
 
-LockService::LockService(const ServiceOptions& options) : options_(options), table_(options.first_token, options.max_resources, options.max_locks) {}
+LockService::LockService(const ServiceOptions& options) : options_(options), table_(options.first_token, options.max_resources, options.max_locks, options.max_session_locks) {}
 
 void LockService::SetBoot(int node, const std::string& boot, uint64_t now_ms, Outputs* out) {
   registry_[node] = boot;
@@ -104,13 +104,14 @@ void LockService::Deliver(std::vector<LockEvent>& events, Outputs* out) {
   events.clear();
 }
 
-Status LockService::Lock(SessionId id, const LockTable::Request& req, uint64_t now_ms, Outputs* out) {
+Status LockService::Lock(SessionId id, const LockTable::Request& req, uint64_t now_ms, Outputs* out,
+                         LockTable::Bound* refused_by) {
   Status s = Usable(id);
   if (!s.ok()) return s;
   LockTable::Request r = req;
   r.session = id;
   std::vector<LockEvent> events;
-  s = table_.Lock(r, now_ms, &events);
+  s = table_.Lock(r, now_ms, &events, refused_by);
   Deliver(events, out);
   return s;
 }

@@ -36,6 +36,7 @@ struct ServiceOptions {
   size_t max_sessions = 1024;
   size_t max_resources = 65536;  // LockTable's bounds
   size_t max_locks = 1 << 20;
+  size_t max_session_locks = 16384;
   uint64_t first_token = 0;
 };
 
@@ -97,7 +98,8 @@ class LockService {
   void Heartbeat(SessionId id, uint64_t now_ms);
   // FailedPrecondition-like errors (InvalidArgument) when the session is
   // unknown or expired; otherwise the lock table's own checks.
-  Status Lock(SessionId id, const LockTable::Request& req, uint64_t now_ms, Outputs* out);
+  Status Lock(SessionId id, const LockTable::Request& req, uint64_t now_ms, Outputs* out,
+              LockTable::Bound* refused_by = nullptr);
   Status Convert(SessionId id, const LockTable::Request& req, const Lvb* write, uint64_t now_ms,
                  Outputs* out);
   Status Unlock(SessionId id, const std::string& name, const Lvb* write, Outputs* out);

@@ -50,12 +50,24 @@ Status LockTable::FindOrMake(const std::string& name, Resource** r) {
   return Status::OK();
 }
 
-Status LockTable::Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out) {
-  if (lock_count_ >= max_locks_)
+Status LockTable::Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out, Bound* refused_by) {
+  Bound unused;
+  Bound& refused = refused_by ? *refused_by : unused;
+  refused = Bound::kNone;
+  auto mine = by_session_.find(req.session);
+  if (mine != by_session_.end() && mine->second.size() >= max_session_locks_) {
+    refused = Bound::kSessionLocks;
+    return Status::Busy("this session holds or queues too many locks (max " + std::to_string(max_session_locks_) +
+                        "); unlock some, or start lockserver with a larger --max-session-locks");
+  }
+  if (lock_count_ >= max_locks_) {
+    refused = Bound::kLocks;
     return Status::Busy("too many locks held or queued (max " + std::to_string(max_locks_) +
                         "); unlock some, or start lockserver with a larger --max-locks");
+  }
   Resource* found = nullptr;
   Status s = FindOrMake(req.name, &found);
+  if (s.IsBusy()) refused = Bound::kResources;
   if (!s.ok()) return s;
   Resource& r = *found;
   bool known = r.granted.count(req.session) != 0 ||

@@ -66,9 +66,19 @@ class LockTable {
   // value block alone is dropped, oldest first, to make room for a new one,
   // and a Lock that finds none to drop is refused (Busy). At most max_locks
   // locks are held or queued at once, in all sessions together: each costs
-  // memory and the queues stop nothing else from growing.
-  explicit LockTable(uint64_t first_token = 0, size_t max_resources = 65536, size_t max_locks = 1 << 20)
-      : last_token_(first_token), max_resources_(max_resources), max_locks_(max_locks) {}
+  // memory and the queues stop nothing else from growing. One session holds
+  // or queues at most max_session_locks of them, so that a client locking
+  // name after name in a loop is refused itself before it fills the table
+  // (or its resources) for every other session.
+  explicit LockTable(uint64_t first_token = 0, size_t max_resources = 65536, size_t max_locks = 1 << 20,
+                     size_t max_session_locks = 16384)
+      : last_token_(first_token),
+        max_resources_(max_resources),
+        max_locks_(max_locks),
+        max_session_locks_(max_session_locks) {}
+
+  // The bound that refused a Lock; the protocol names each one apart.
+  enum class Bound { kNone, kSessionLocks, kLocks, kResources };
 
   struct Request {
     SessionId session = 0;
@@ -79,8 +89,9 @@ class LockTable {
     uint64_t timeout_ms = 0;  // 0 = wait forever
   };
   // A new lock. InvalidArgument if the session already has one on name;
-  // Busy if the table is full of resources that are in use, or of locks.
-  Status Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out);
+  // Busy if a bound refused it (the session's locks, all locks, resources in
+  // use), which *refused_by (if given) names.
+  Status Lock(const Request& req, uint64_t now_ms, std::vector<LockEvent>* out, Bound* refused_by = nullptr);
   // Changes the mode of a held lock. When a PW/EX lock converts down, *write
   // (if given) becomes the resource's value block. InvalidArgument if the
   // lock is not held or already converting.
@@ -158,6 +169,7 @@ class LockTable {
   uint64_t last_token_;
   size_t max_resources_;
   size_t max_locks_;
+  size_t max_session_locks_;
   size_t lock_count_ = 0;  // the names in by_session_, all sessions
 };
 

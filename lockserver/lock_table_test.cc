@@ -253,12 +253,36 @@ TEST_CASE("kept value blocks make room for new resources, the longest idle first
   LockTable busy(0, 2);
   REQUIRE(busy.Lock({1, 1, "x", Mode::kEX, false, 0}, 0, &events).ok());
   REQUIRE(busy.Lock({1, 2, "y", Mode::kEX, false, 0}, 0, &events).ok());
-  ssiuml::Status s = busy.Lock({2, 3, "z", Mode::kEX, false, 0}, 0, &events);
+  LockTable::Bound refused_by = LockTable::Bound::kNone;
+  ssiuml::Status s = busy.Lock({2, 3, "z", Mode::kEX, false, 0}, 0, &events, &refused_by);
   CHECK(s.IsBusy());
+  CHECK(refused_by == LockTable::Bound::kResources);
   CHECK(s.message().find("--max-resources") != std::string::npos);
   CHECK(busy.resource_count() == 2);
   REQUIRE(busy.Unlock(1, "x", nullptr, &events).ok());
   CHECK(busy.Lock({2, 4, "z", Mode::kEX, false, 0}, 0, &events).ok());
+}
+
+TEST_CASE("one session's locks stop at max_session_locks; the others keep locking") {
+  LockTable table(0, 100, 100, 2);
+  std::vector<LockEvent> events;
+  LockTable::Bound refused_by = LockTable::Bound::kResources;
+  REQUIRE(table.Lock({1, 1, "a", Mode::kEX, false, 0}, 0, &events, &refused_by).ok());
+  CHECK(refused_by == LockTable::Bound::kNone);
+  REQUIRE(table.Lock({1, 2, "b", Mode::kEX, false, 0}, 0, &events).ok());
+  ssiuml::Status s = table.Lock({1, 3, "c", Mode::kEX, false, 0}, 0, &events, &refused_by);
+  CHECK(s.IsBusy());
+  CHECK(refused_by == LockTable::Bound::kSessionLocks);
+  CHECK(s.message().find("--max-session-locks") != std::string::npos);
+  CHECK(table.resource_count() == 2);  // the refused lock made no resource
+  // A queued request counts as the session's too; another session is not held back.
+  REQUIRE(table.Lock({2, 4, "a", Mode::kEX, false, 0}, 0, &events).ok());
+  REQUIRE(table.Lock({2, 5, "c", Mode::kEX, false, 0}, 0, &events).ok());
+  CHECK(table.Lock({2, 6, "d", Mode::kEX, false, 0}, 0, &events, &refused_by).IsBusy());
+  CHECK(refused_by == LockTable::Bound::kSessionLocks);
+  REQUIRE(table.Unlock(1, "b", nullptr, &events).ok());
+  CHECK(table.Lock({1, 7, "c", Mode::kPR, false, 0}, 0, &events, &refused_by).ok());
+  CHECK(refused_by == LockTable::Bound::kNone);
 }
 
 TEST_CASE("locks held or queued stop at max_locks, all sessions together") {
@@ -268,8 +292,10 @@ TEST_CASE("locks held or queued stop at max_locks, all sessions together") {
   REQUIRE(table.Lock({1, 2, "b", Mode::kEX, false, 0}, 0, &events).ok());
   REQUIRE(table.Lock({2, 3, "a", Mode::kEX, false, 0}, 0, &events).ok());  // queued
   CHECK(table.lock_count() == 3);
-  ssiuml::Status s = table.Lock({3, 4, "c", Mode::kEX, false, 0}, 0, &events);
+  LockTable::Bound refused_by = LockTable::Bound::kNone;
+  ssiuml::Status s = table.Lock({3, 4, "c", Mode::kEX, false, 0}, 0, &events, &refused_by);
   CHECK(s.IsBusy());
+  CHECK(refused_by == LockTable::Bound::kLocks);
   CHECK(s.message().find("--max-locks") != std::string::npos);
   CHECK(table.resource_count() == 2);  // the refused lock made no resource
   REQUIRE(table.Cancel(2, "a", &events).ok());

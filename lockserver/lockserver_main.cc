@@ -24,7 +24,8 @@ int main(int argc, char** argv) {
   std::string log_file;
   bool no_fencing = false, verbose = false, stdin_eof = false;
   int expiry_missed = 5;
-  uint64_t max_sessions = 1024, max_output_kb = 1024, max_resources = 65536, max_locks = 1 << 20;
+  uint64_t max_sessions = 1024, max_output_kb = 1024, max_resources = 65536, max_locks = 1 << 20,
+           max_session_locks = 16384;
   po::options_description options("lockserver options");
   options.add_options()
       ("tcp", po::value(&o.tcp), "listen on 127.0.0.1:PORT (0: any free port)")
@@ -41,6 +42,7 @@ int main(int argc, char** argv) {
       ("max-resources", po::value(&max_resources),
        "lock resources at most, idle ones kept for their value blocks included (65536)")
       ("max-locks", po::value(&max_locks), "locks held or queued at most, all sessions together (1048576)")
+      ("max-session-locks", po::value(&max_session_locks), "locks held or queued at most by one session (16384)")
       ("hello-wait-ms", po::value(&o.hello_wait_ms), "how long a node HELLO waits for its boot id (3000)")
       ("max-output-kb", po::value(&max_output_kb), "replies queued to a peer before it is cut off (1024)")
       ("no-fencing", po::bool_switch(&no_fencing), "release an expired node's locks without fencing it")
@@ -77,16 +79,19 @@ int main(int argc, char** argv) {
   }
   if (o.service.heartbeat_ms < 10 || o.service.heartbeat_ms > 60000 || expiry_missed < 2 || expiry_missed > 100 ||
       max_sessions < 1 || max_sessions > 1000000 || max_output_kb < 4 || max_resources < 1 ||
-      max_resources > 100000000 || max_locks < 1 || max_locks > 100000000) {
+      max_resources > 100000000 || max_locks < 1 || max_locks > 100000000 || max_session_locks < 1 ||
+      max_session_locks > 100000000) {
     std::fprintf(stderr,
                  "lockserver: --heartbeat-ms 10-60000, --expiry-missed 2-100, --max-sessions 1-1000000, "
-                 "--max-output-kb >= 4, --max-resources 1-100000000, --max-locks 1-100000000\n");
+                 "--max-output-kb >= 4, --max-resources 1-100000000, --max-locks 1-100000000, "
+                 "--max-session-locks 1-100000000\n");
     return 2;
   }
   o.service.expiry_missed = expiry_missed;
   o.service.max_sessions = max_sessions;
   o.service.max_resources = max_resources;
   o.service.max_locks = max_locks;
+  o.service.max_session_locks = max_session_locks;
   o.service.fencing = !no_fencing;
   o.max_output = max_output_kb * 1024;
   // Tokens live in memory only; seeding them with the wall clock in
