@@ -24,6 +24,11 @@ constexpr std::string_view kCommandScheme = "cmd://";
 // An uplink through libvdeplug's plugins. Not cmd://: that plugin writes to
 // its command with blocking writes, blocks in read once the command exits,
 // and waits for the command at close (CommandUplink does it without).
+//
+// The switch on the other side may exit and come back (a vde_switch path
+// whose switch restarts): its port is its control connection, which it then
+// closes. The uplink's port leaves this switch and the VNL is opened again
+// every kRejoinMs until it answers, so the join resumes without a restart.
 class VdeplugUplink : public Uplink {
  public:
   VdeplugUplink(EventLoop* loop, Fabric* fabric, int port)
@@ -33,55 +38,109 @@ class VdeplugUplink : public Uplink {
 
  private:
   static constexpr size_t kBufferSize = 9216 + 18;  // as VDE ports read
+  static constexpr uint64_t kRejoinMs = 2000;
+  Status Connect();
+  void Close();
+  // The other side is gone: the port leaves the switch until Connect works again.
+  void Lost(const std::string& why);
+  void Rejoin();
   void Read();
+  void ControlReadable();
 
   EventLoop* loop_;
   Fabric* fabric_;
   int port_;
   std::string vnl_;
   vdeconn* conn_ = nullptr;
+  uint64_t rejoin_timer_ = 0;
   std::vector<std::array<uint8_t, kBufferSize>> frames_;  // one read batch
 };
 
 VdeplugUplink::~VdeplugUplink() {
-  if (conn_ == nullptr) return;
-  loop_->Unwatch(vde_datafd(conn_));
-  vde_close(conn_);
+  if (rejoin_timer_ != 0) loop_->Cancel(rejoin_timer_);
+  Close();
 }
 
 Status VdeplugUplink::Open(const std::string& vnl) {
   vnl_ = vnl;
-  conn_ = vde_open(const_cast<char*>(vnl.c_str()), const_cast<char*>("ssiuml switchd uplink"), nullptr);
-  if (conn_ == nullptr) return Status::FromErrno("uplink " + vnl, errno);
+  Status s = Connect();
+  if (s.ok()) spdlog::info("uplink {} is port {}", vnl_, port_);
+  return s;
+}
+
+Status VdeplugUplink::Connect() {
+  conn_ = vde_open(const_cast<char*>(vnl_.c_str()), const_cast<char*>("ssiuml switchd uplink"), nullptr);
+  if (conn_ == nullptr) return Status::FromErrno("uplink " + vnl_, errno);
   // Some plugins (udp) ignore MSG_DONTWAIT; a blocking read would stall the switch.
   Status s = SetNonBlocking(vde_datafd(conn_));
-  if (!s.ok()) return s;
+  if (!s.ok()) {
+    Close();
+    return s;
+  }
   loop_->Watch(vde_datafd(conn_), EPOLLIN, [this](uint32_t) { Read(); });
+  // Plugins without a switch behind them (udp://) have no control connection.
+  if (vde_ctlfd(conn_) >= 0) loop_->Watch(vde_ctlfd(conn_), EPOLLIN, [this](uint32_t) { ControlReadable(); });
   // Plugins such as udp:// send to an address of their own: one vde_send each.
-  fabric_->Attach(port_, "uplink " + vnl, [this](const iovec* frames, int n) {
+  fabric_->Attach(port_, "uplink " + vnl_, [this](const iovec* frames, int n) {
     int sent = 0;
     while (sent < n && vde_send(conn_, frames[sent].iov_base, frames[sent].iov_len, MSG_DONTWAIT) >= 0) ++sent;
     return sent;
   });
-  spdlog::info("uplink {} is port {}", vnl, port_);
   return Status::OK();
+}
+
+void VdeplugUplink::Close() {
+  if (conn_ == nullptr) return;
+  loop_->Unwatch(vde_datafd(conn_));
+  if (vde_ctlfd(conn_) >= 0) loop_->Unwatch(vde_ctlfd(conn_));
+  vde_close(conn_);
+  conn_ = nullptr;
+}
+
+void VdeplugUplink::Lost(const std::string& why) {
+  spdlog::warn("uplink {} lost: {}; port {} left the switch, joining again every {} s", vnl_, why, port_,
+               kRejoinMs / 1000);
+  Close();
+  fabric_->Detach(port_);
+  rejoin_timer_ = loop_->After(kRejoinMs, [this] { Rejoin(); });
+}
+
+void VdeplugUplink::Rejoin() {
+  rejoin_timer_ = 0;
+  Status s = Connect();
+  if (s.ok()) {
+    spdlog::info("uplink {} joined again as port {}", vnl_, port_);
+    return;
+  }
+  spdlog::debug("uplink {}: {}", vnl_, s.message());
+  rejoin_timer_ = loop_->After(kRejoinMs, [this] { Rejoin(); });
+}
+
+void VdeplugUplink::ControlReadable() {
+  // The switch says nothing on it after the handshake; an end or an error
+  // means it is gone.
+  char buf[256];
+  ssize_t got = ::recv(vde_ctlfd(conn_), buf, sizeof buf, MSG_DONTWAIT);
+  if (got == 0) return Lost("its switch closed the control connection");
+  if (got < 0 && errno != EAGAIN && errno != EINTR) return Lost(std::strerror(errno));
 }
 
 void VdeplugUplink::Read() {
   // Frames are routed a batch at a time, and the batch flushed, as VDE ports do.
   for (int round = 0; round < 8; ++round) {
     int n = 0;
+    int error = 0;
     for (; n < Fabric::kMaxBatch; ++n) {
       ssize_t got = vde_recv(conn_, frames_[n].data(), kBufferSize, MSG_DONTWAIT);
       if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
-      if (got < 0) {  // the other side is gone: its frames stop, ours are dropped
-        spdlog::warn("uplink {} closed: {}", vnl_, std::strerror(errno));
-        loop_->Unwatch(vde_datafd(conn_));
+      if (got < 0) {
+        error = errno;
         break;
       }
       fabric_->Input(port_, frames_[n].data(), static_cast<size_t>(got));
     }
-    fabric_->Flush();
+    fabric_->Flush();  // before Lost detaches the port that may be among the egresses
+    if (error != 0) return Lost(std::strerror(error));
     if (n < Fabric::kMaxBatch) return;
   }
 }

@@ -2,7 +2,8 @@
 // are learned and flooded like any other port's. cmd://COMMAND runs COMMAND
 // and speaks VDE's stream format on its stdin and stdout (command_uplink.h);
 // any other VNL (udp://, vxvde://, a vde_switch path, ...) goes through
-// libvdeplug.
+// libvdeplug, and when the switch behind it exits, the uplink leaves and
+// joins again once that switch is back.
 #pragma once
 
 #include <memory>
