@@ -138,6 +138,11 @@ void Dashboard::SetStatus(const nlohmann::json& status) {
     rows_.push_back(row);
   }
   if (FindRow(selected_) == nullptr) selected_ = rows_.empty() ? 0 : rows_.front().node;
+  // A daemon that stopped answering (figures left out) is said once on the message line.
+  nlohmann::json warnings = status.value("warnings", nlohmann::json::array());
+  std::string warning = !warnings.empty() && warnings[0].is_string() ? warnings[0].get<std::string>() : "";
+  if (!warning.empty() && warning != warning_) message_ = "warning: " + warning;
+  warning_ = warning;
 }
 
 void Dashboard::AddConsole(int node, std::string_view data) { Text(node).Feed(data); }

@@ -109,6 +109,7 @@ class Dashboard {
   std::wstring prompt_text_;
   std::wstring last_search_;
   std::string message_;
+  std::string warning_;  // ssid's last warning shown, so each poll does not show it again
 };
 
 }  // namespace ssiuml

@@ -60,6 +60,17 @@ TEST_CASE("membership, disk and network figures are shown") {
   CHECK(Shows(d, L"node 2 left the cluster (expired)"));
 }
 
+TEST_CASE("a warning of ssid (a daemon not answering) is said once on the message line") {
+  Dashboard d("demo");
+  nlohmann::json status = StatusReply({{1, "running"}});
+  status["warnings"] = {"switchd did not answer within 2000 ms (stopped or stuck?); its figures are left out"};
+  d.SetStatus(status);
+  CHECK(Shows(d, L"warning: switchd did not answer within 2000 ms"));
+  d.AddEvent({{"event", "member_left"}, {"node", 1}, {"cause", "expired"}});
+  d.SetStatus(status);  // the same warning again: the event stays on the line
+  CHECK(Shows(d, L"node 1 left the cluster (expired)"));
+}
+
 TEST_CASE("isolate asks first; partition and heal are actions") {
   Dashboard d("demo");
   d.SetStatus(StatusReply({{1, "running"}, {2, "running"}, {3, "running"}}));

@@ -3,7 +3,10 @@
 #include <poll.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+
+#include <spdlog/spdlog.h>
 
 #include "common/event_loop.h"
 #include "common/mgmt_frame.h"
@@ -42,6 +45,22 @@ Status DaemonRequest(const std::string& daemon, const std::string& control, cons
   if (!r.value("ok", false)) return Status::IOError(daemon + ": " + r.value("error", std::string("failed")));
   if (reply) *reply = std::move(r);
   return Status::OK();
+}
+
+Status DaemonStatusQuery::Ask(const std::string& control, const nlohmann::json& request, nlohmann::json* reply) {
+  uint64_t now = EventLoop::NowMs();
+  if (now < quiet_until_ms_) return Status::TimedOut(trouble_);
+  Status s = DaemonRequest(daemon_, control, request, reply, timeout_ms_);
+  if (s.IsTimedOut()) {
+    quiet_until_ms_ = EventLoop::NowMs() + quiet_ms_;
+    trouble_ = s.message() + " (stopped or stuck?)";
+    spdlog::warn("{}; asked again in {} s", trouble_, quiet_ms_ / 1000);
+    quiet_ms_ = std::min(quiet_ms_ * 2, max_quiet_ms_);
+  } else {
+    trouble_.clear();
+    quiet_ms_ = first_quiet_ms_;
+  }
+  return s;
 }
 
 }  // namespace ssiuml

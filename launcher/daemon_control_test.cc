@@ -95,3 +95,38 @@ TEST_CASE("daemon request: a malformed or failed reply is an error naming the da
     CHECK(s.message().find("plxd: no such vdi") != std::string::npos);
   }
 }
+
+TEST_CASE("daemon status query: an unanswered daemon is left alone, longer each time, until it answers") {
+  char tmpl[] = "/tmp/daemon_control_test.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl;
+  UniqueFd listener;  // accepts nobody: a request is taken into the backlog and never answered
+  REQUIRE(ListenUnix(dir + "/stuck", &listener).ok());
+  DaemonStatusQuery query("switchd", 200, 1000, 2000);
+
+  auto start = std::chrono::steady_clock::now();
+  Status s = query.Ask(dir + "/stuck", {{"cmd", "status"}}, nullptr);
+  CHECK(s.IsTimedOut());
+  CHECK(MsSince(start) >= 200);
+  CHECK(query.trouble() == "switchd did not answer within 200 ms (stopped or stuck?)");
+  start = std::chrono::steady_clock::now();
+  CHECK(query.Ask(dir + "/stuck", {{"cmd", "status"}}, nullptr).IsTimedOut());
+  CHECK(MsSince(start) < 100);  // left alone: no wait at all
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  start = std::chrono::steady_clock::now();
+  CHECK(query.Ask(dir + "/stuck", {{"cmd", "status"}}, nullptr).IsTimedOut());
+  CHECK(MsSince(start) >= 200);  // asked again once the quiet second was over
+  std::this_thread::sleep_for(std::chrono::milliseconds(1100));
+  start = std::chrono::steady_clock::now();
+  CHECK(query.Ask(dir + "/stuck", {{"cmd", "status"}}, nullptr).IsTimedOut());
+  CHECK(MsSince(start) < 100);  // the second quiet period is two seconds
+
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  SlowDaemon answering("{\"ok\":true,\"n\":1}\n", 0);
+  nlohmann::json reply;
+  REQUIRE(query.Ask(answering.path(), {{"cmd", "status"}}, &reply).ok());
+  CHECK(reply["n"] == 1);
+  CHECK(query.trouble().empty());
+  std::filesystem::remove_all(dir);
+}

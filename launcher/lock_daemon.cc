@@ -68,8 +68,11 @@ void LockDaemon::Detach() {
 }
 
 void LockDaemon::PollMembers() {
+  poll_timer_ = loop_->After(kMemberPollMs, [this] { PollMembers(); });
+  // Unanswered, the view stays as it was: nobody left because nobody said.
+  std::map<int, std::string> all, now;
+  if (!Members(&all).ok()) return;
   // Only "member" counts: a node being fenced has already left.
-  std::map<int, std::string> all = Members(), now;
   for (const auto& [node, state] : all)
     if (state == "member") now[node] = state;
   for (const auto& [node, state] : now)
@@ -84,7 +87,6 @@ void LockDaemon::PollMembers() {
     on_change_(node, false, expired ? "missed heartbeats, fenced" : "left");
   }
   members_ = std::move(now);
-  poll_timer_ = loop_->After(kMemberPollMs, [this] { PollMembers(); });
 }
 
 bool LockDaemon::Exited(pid_t pid) {
@@ -99,15 +101,16 @@ void LockDaemon::NodeBooted(int node, const std::string& boot_id) {
   if (!s.ok()) spdlog::warn("node {}: cannot register its boot id: {}", node, s.message());
 }
 
-std::map<int, std::string> LockDaemon::Members() {
-  std::map<int, std::string> members;
+Status LockDaemon::Members(std::map<int, std::string>* members) {
+  members->clear();
+  if (!running()) return Status::NotFound("no lock server");
   nlohmann::json status;
   // Without the locks, which can be many: the reply stays small.
-  if (!running() || !DaemonRequest("lockserver", control_, {{"cmd", "status"}, {"locks", false}}, &status).ok())
-    return members;
+  Status s = status_query_.Ask(control_, {{"cmd", "status"}, {"locks", false}}, &status);
+  if (!s.ok()) return s;
   for (const auto& m : status.value("members", nlohmann::json::array()))
-    if (m.is_object()) members[m.value("node", 0)] = m.value("state", std::string("member"));
-  return members;
+    if (m.is_object()) (*members)[m.value("node", 0)] = m.value("state", std::string("member"));
+  return Status::OK();
 }
 
 }  // namespace ssiuml

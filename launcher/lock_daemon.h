@@ -11,6 +11,7 @@
 #include "common/env.h"
 #include "common/event_loop.h"
 #include "launcher/cluster_paths.h"
+#include "launcher/daemon_control.h"
 #include "launcher/daemon_process.h"
 #include "launcher/event_log.h"
 #include "launcher/lock_link.h"
@@ -45,9 +46,12 @@ class LockDaemon {
   bool stopping() const { return stopping_; }
   // The node's agent answered with this boot id.
   void NodeBooted(int node, const std::string& boot_id);
-  // Node number -> membership state ("member", "fencing", ...); empty when
-  // the lock server does not answer.
-  std::map<int, std::string> Members();
+  // Node number -> membership state ("member", "fencing", ...), as the lock
+  // server answers now (within DaemonStatusQuery's bounds).
+  Status Members(std::map<int, std::string>* members);
+  // Why the membership view is missing, for ssi-status; empty while the lock
+  // server answers.
+  const std::string& trouble() const { return status_query_.trouble(); }
 
  private:
   EventLoop* loop_;
@@ -59,6 +63,7 @@ class LockDaemon {
   void PollMembers();
   void SendHostClock();
 
+  DaemonStatusQuery status_query_{"lockserver"};
   std::unique_ptr<LockLink> link_;
   MemberCallback on_change_;
   std::map<int, std::string> members_;  // as last polled

@@ -26,7 +26,8 @@ std::string LockNode::Address(const Config& config) {
 
 Status LockNode::Forward(int host_port, int guest_port) {
   return DaemonRequest("switchd", paths_->SwitchControl(),
-                       {{"cmd", "forward"}, {"host_port", host_port}, {"node", kLockNodeHost}, {"port", guest_port}});
+                       {{"cmd", "forward"}, {"host_port", host_port}, {"node", kLockNodeHost}, {"port", guest_port}},
+                       nullptr, kSwitchdReplyTimeoutMs);
 }
 
 Status LockNode::Start(const NodeLaunch& launch, const Config& config, uint64_t timeout_ms, std::string* control) {

@@ -10,7 +10,7 @@ void NodeFigures::Fill(const ClusterPaths& paths, bool plxd, bool switchd, uint6
                        nlohmann::json* nodes) {
   if (plxd && (disk_at_ms_ == 0 || now_ms - disk_at_ms_ >= kDiskEveryMs)) {
     nlohmann::json reply;
-    du_ = DaemonRequest("plxd", paths.PlxdControl(), {{"cmd", "du"}}, &reply).ok() ? reply["du"] : nlohmann::json();
+    du_ = plxd_.Ask(paths.PlxdControl(), {{"cmd", "du"}}, &reply).ok() ? reply["du"] : nlohmann::json();
     disk_at_ms_ = now_ms;
   }
   std::map<std::string, std::pair<uint64_t, uint64_t>> disk;
@@ -19,7 +19,7 @@ void NodeFigures::Fill(const ClusterPaths& paths, bool plxd, bool switchd, uint6
       disk[d.value("vdi", "")] = {d.value("private_blocks", uint64_t{0}) * 4, d.value("shared_blocks", uint64_t{0}) * 4};
   nlohmann::json net;
   std::map<int, nlohmann::json> ports;
-  if (switchd && DaemonRequest("switchd", paths.SwitchControl(), {{"cmd", "status"}}, &net).ok())
+  if (switchd && switchd_.Ask(paths.SwitchControl(), {{"cmd", "status"}}, &net).ok())
     for (const auto& p : net.value("ports", nlohmann::json::array()))
       if (p.value("node", 0) > 0) ports[p.value("node", 0)] = p;
   for (auto& n : *nodes) {
@@ -38,6 +38,13 @@ void NodeFigures::Fill(const ClusterPaths& paths, bool plxd, bool switchd, uint6
       n["net_drops"] = drops;
     }
   }
+}
+
+std::vector<std::string> NodeFigures::troubles() const {
+  std::vector<std::string> all;
+  for (const DaemonStatusQuery* q : {&plxd_, &switchd_})
+    if (!q->trouble().empty()) all.push_back(q->trouble() + "; its figures are left out");
+  return all;
 }
 
 }  // namespace ssiuml

@@ -57,6 +57,8 @@ void PrintStatusTable(const nlohmann::json& s) {
                 n.value("member", "-").c_str(), pid.c_str(), up.c_str(), mem.c_str(),
                 n.value("ip", "").c_str(), n.value("cause", "").c_str());
   }
+  for (const auto& w : s.value("warnings", nlohmann::json::array()))
+    if (w.is_string()) std::printf("warning: %s\n", w.get<std::string>().c_str());
 }
 
 // Starts ssid if need be (with setup's root), then adds the nodes. A root

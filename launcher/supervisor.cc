@@ -573,7 +573,8 @@ nlohmann::json Supervisor::StatusReport() {
   // Two views of a node: ssid's (its processes) and the cluster's (whether
   // the lock server still counts it a member), as after a power cut they
   // differ until the session expires.
-  std::map<int, std::string> members = locks_.Members();
+  std::map<int, std::string> members;
+  (void)locks_.Members(&members);  // unanswered: every MEMBER is "-", and a warning says why
   for (const auto& [number, node] : nodes_) {
     if (boot_queue_.Waiting(number)) continue;
     // A node that went away without ssi-stop shows as crashed, as after a
@@ -612,6 +613,8 @@ nlohmann::json Supervisor::StatusReport() {
   std::sort(nodes.begin(), nodes.end(),
             [](const nlohmann::json& a, const nlohmann::json& b) { return a["node"] < b["node"]; });
   figures_.Fill(paths_, setup_.config.disk == DiskKind::kPlx && plxd_.running(), switch_.running(), now, &nodes);
+  nlohmann::json warnings = figures_.troubles();
+  if (!locks_.trouble().empty()) warnings.push_back(locks_.trouble() + "; the MEMBER column is left out");
   return {{"cluster", paths_.name},
           {"ssid_pid", ::getpid()},
           {"stopping", stopping_},
@@ -620,7 +623,8 @@ nlohmann::json Supervisor::StatusReport() {
           {"disk", setup_.config.disk == DiskKind::kPlx ? "plx" : "ubd"},
           {"switch", switch_vnl_},
           {"lock_node", LockNodeReport()},
-          {"nodes", nodes}};
+          {"nodes", nodes},
+          {"warnings", warnings}};
 }
 
 // null when the lock server runs on the host.
@@ -767,7 +771,7 @@ void Supervisor::Net(const Request& request, std::shared_ptr<ControlConnection> 
     return;
   }
   nlohmann::json reply;
-  Status s = DaemonRequest("switchd", paths_.SwitchControl(), request.net, &reply);
+  Status s = DaemonRequest("switchd", paths_.SwitchControl(), request.net, &reply, kSwitchdReplyTimeoutMs);
   if (!s.ok()) {
     conn->Fail(s.message());
     return;
