@@ -26,6 +26,7 @@ std::string Status::ToString() const {
     case Code::kIOError: prefix = "IOError: "; break;
     case Code::kBusy: prefix = "Busy: "; break;
     case Code::kTimedOut: prefix = "TimedOut: "; break;
+    case Code::kResourceExhausted: prefix = "ResourceExhausted: "; break;
   }
   return prefix + msg_;
 }

@@ -19,6 +19,7 @@ class Status {
     kIOError,
     kBusy,
     kTimedOut,
+    kResourceExhausted,
   };
 
   Status() = default;
@@ -34,6 +35,9 @@ class Status {
   static Status FromErrno(std::string_view context, int err);
   static Status Busy(std::string msg) { return {Code::kBusy, std::move(msg)}; }
   static Status TimedOut(std::string msg) { return {Code::kTimedOut, std::move(msg)}; }
+  // A bound of a server's (its locks, sessions, ...) refused it: may work
+  // later, once others let go.
+  static Status ResourceExhausted(std::string msg) { return {Code::kResourceExhausted, std::move(msg)}; }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
@@ -42,6 +46,7 @@ class Status {
   bool IsInvalidArgument() const { return code_ == Code::kInvalidArgument; }
   bool IsBusy() const { return code_ == Code::kBusy; }
   bool IsTimedOut() const { return code_ == Code::kTimedOut; }
+  bool IsResourceExhausted() const { return code_ == Code::kResourceExhausted; }
   // The message alone, for one-line user errors.
   const std::string& message() const { return msg_; }
   // "Corruption: msg", for logs.

@@ -3,8 +3,10 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -23,15 +25,48 @@ Status MakeAddress(const std::string& path, sockaddr_un* addr) {
   return Status::OK();
 }
 
-// A blocking, close-on-exec stream socket connected to addr; name is for errors.
-Status ConnectStream(int family, const sockaddr* addr, socklen_t len, const std::string& name, UniqueFd* fd) {
-  UniqueFd sock(::socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0));
+// A blocking, close-on-exec stream socket connected to addr; name is for
+// errors. With timeout_ms >= 0 the connect itself is bounded: a listener
+// whose owner is stopped takes connections into its queue until the queue
+// is full, and then a blocking connect waits for good.
+Status ConnectStream(int family, const sockaddr* addr, socklen_t len, const std::string& name, UniqueFd* fd,
+                     int timeout_ms = -1) {
+  bool bounded = timeout_ms >= 0;
+  UniqueFd sock(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | (bounded ? SOCK_NONBLOCK : 0), 0));
   if (!sock.valid()) return Status::FromErrno("socket", errno);
-  int r;
-  do {
-    r = ::connect(sock.get(), addr, len);
-  } while (r != 0 && errno == EINTR);
-  if (r != 0) return Status::FromErrno("connect " + name, errno);
+  struct timespec start;
+  ::clock_gettime(CLOCK_MONOTONIC, &start);
+  auto elapsed_ms = [&start] {
+    struct timespec now;
+    ::clock_gettime(CLOCK_MONOTONIC, &now);
+    return (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
+  };
+  for (;;) {
+    if (::connect(sock.get(), addr, len) == 0) break;
+    int err = errno;
+    if (err == EINTR) continue;
+    long left = timeout_ms - elapsed_ms();
+    // A unix listener with a full queue: it may drain; poll cannot tell when.
+    if (bounded && err == EAGAIN && left > 0) {
+      ::usleep(20000);
+      continue;
+    }
+    if (bounded && err == EINPROGRESS) {  // TCP: done when writable
+      struct pollfd pfd = {sock.get(), POLLOUT, 0};
+      int ready = left > 0 ? ::poll(&pfd, 1, static_cast<int>(left)) : 0;
+      if (ready < 0 && errno == EINTR) continue;
+      socklen_t size = sizeof err;
+      if (ready == 1 && ::getsockopt(sock.get(), SOL_SOCKET, SO_ERROR, &err, &size) == 0 && err == 0) break;
+      if (ready != 1) err = ETIMEDOUT;
+    }
+    if (bounded && err == EAGAIN) err = ETIMEDOUT;
+    return Status::FromErrno("connect " + name, err);
+  }
+  if (bounded) {
+    int flags = ::fcntl(sock.get(), F_GETFL);
+    if (flags < 0 || ::fcntl(sock.get(), F_SETFL, flags & ~O_NONBLOCK) != 0)
+      return Status::FromErrno("fcntl", errno);
+  }
   *fd = std::move(sock);
   return Status::OK();
 }
@@ -76,9 +111,14 @@ Status ConnectUnix(const std::string& path, UniqueFd* fd) {
   return ConnectStream(AF_UNIX, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, path, fd);
 }
 
-Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd) {
+Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd, int timeout_ms) {
   static const std::string kLoopback = "127.0.0.1:";
-  if (endpoint.rfind(kLoopback, 0) != 0) return ConnectUnix(endpoint, fd);
+  if (endpoint.rfind(kLoopback, 0) != 0) {
+    sockaddr_un addr;
+    Status s = MakeAddress(endpoint, &addr);
+    if (!s.ok()) return s;
+    return ConnectStream(AF_UNIX, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, endpoint, fd, timeout_ms);
+  }
   int port = 0;
   std::string digits = endpoint.substr(kLoopback.size());
   for (char c : digits) port = c >= '0' && c <= '9' && port < 65536 ? port * 10 + (c - '0') : 65536;
@@ -87,7 +127,7 @@ Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd) {
   addr.sin_family = AF_INET;
   addr.sin_port = htons(static_cast<uint16_t>(port));
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  return ConnectStream(AF_INET, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, endpoint, fd);
+  return ConnectStream(AF_INET, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, endpoint, fd, timeout_ms);
 }
 
 Status FreeLoopbackPort(int* port) {

@@ -16,8 +16,9 @@ Status ListenUnix(const std::string& path, UniqueFd* fd);
 // Connects a blocking SOCK_STREAM socket to path.
 Status ConnectUnix(const std::string& path, UniqueFd* fd);
 // Connects to a control endpoint: a unix socket path, or 127.0.0.1:PORT
-// (a lock node's control, forwarded by switchd's gateway).
-Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd);
+// (a lock node's control, forwarded by switchd's gateway). timeout_ms >= 0
+// bounds the connect (TimedOut past it); the socket is blocking either way.
+Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd, int timeout_ms = -1);
 // Binds 127.0.0.1:0 and returns the port the kernel chose, for a listener
 // another process opens next.
 Status FreeLoopbackPort(int* port);

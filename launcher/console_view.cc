@@ -138,10 +138,13 @@ void Dashboard::SetStatus(const nlohmann::json& status) {
     rows_.push_back(row);
   }
   if (FindRow(selected_) == nullptr) selected_ = rows_.empty() ? 0 : rows_.front().node;
-  // A daemon that stopped answering (figures left out) is said once on the message line.
-  nlohmann::json warnings = status.value("warnings", nlohmann::json::array());
-  std::string warning = !warnings.empty() && warnings[0].is_string() ? warnings[0].get<std::string>() : "";
-  if (!warning.empty() && warning != warning_) message_ = "warning: " + warning;
+  // A daemon that stopped answering (figures left out) is said once on the
+  // message line, and taken off it when all is well again.
+  std::string warning;
+  for (const auto& w : status.value("warnings", nlohmann::json::array()))
+    if (w.is_string()) warning += (warning.empty() ? "warning: " : "; ") + w.get<std::string>();
+  if (!warning.empty() && warning != warning_) message_ = warning;
+  if (warning.empty() && !warning_.empty() && message_ == warning_) message_.clear();
   warning_ = warning;
 }
 

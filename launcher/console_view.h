@@ -109,7 +109,7 @@ class Dashboard {
   std::wstring prompt_text_;
   std::wstring last_search_;
   std::string message_;
-  std::string warning_;  // ssid's last warning shown, so each poll does not show it again
+  std::string warning_;  // ssid's warnings as last shown, so that each poll does not show them again
 };
 
 }  // namespace ssiuml

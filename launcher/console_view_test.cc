@@ -69,6 +69,16 @@ TEST_CASE("a warning of ssid (a daemon not answering) is said once on the messag
   d.AddEvent({{"event", "member_left"}, {"node", 1}, {"cause", "expired"}});
   d.SetStatus(status);  // the same warning again: the event stays on the line
   CHECK(Shows(d, L"node 1 left the cluster (expired)"));
+  d.SetStatus(status);
+  status.erase("warnings");
+  d.SetStatus(status);
+  CHECK(Shows(d, L"node 1 left the cluster (expired)"));  // not the warning's to take off
+  status["warnings"] = {"plxd did not answer within 5000 ms (stopped or stuck?); its figures are left out"};
+  d.SetStatus(status);
+  CHECK(Shows(d, L"warning: plxd did not answer"));
+  status.erase("warnings");
+  d.SetStatus(status);
+  CHECK_FALSE(Shows(d, L"warning:"));  // all is well again
 }
 
 TEST_CASE("isolate asks first; partition and heal are actions") {

@@ -16,8 +16,13 @@ namespace ssiuml {
 
 Status DaemonRequest(const std::string& daemon, const std::string& control, const nlohmann::json& request,
                      nlohmann::json* reply, int reply_timeout_ms) {
+  // One deadline for the connect and the whole reply: a daemon that is
+  // stopped, trickles bytes or sends no end of line must not hold ssid past it.
+  uint64_t deadline = EventLoop::NowMs() + static_cast<uint64_t>(reply_timeout_ms);
   UniqueFd fd;
-  Status s = ConnectEndpoint(control, &fd);
+  Status s = ConnectEndpoint(control, &fd, reply_timeout_ms);
+  if (s.IsTimedOut())
+    return Status::TimedOut(daemon + " did not answer within " + std::to_string(reply_timeout_ms) + " ms");
   if (!s.ok()) return Status::IOError(daemon + " is not answering (" + s.message() + ")");
   nlohmann::json req = request;
   req["v"] = 1;
@@ -26,9 +31,6 @@ Status DaemonRequest(const std::string& daemon, const std::string& control, cons
   mgmt::LineSplitter lines;
   std::string line;
   char buf[4096];
-  // One deadline for the whole reply: a daemon that trickles bytes, or
-  // sends no end of line, must not hold ssid past it.
-  uint64_t deadline = EventLoop::NowMs() + static_cast<uint64_t>(reply_timeout_ms);
   while (!lines.Next(&line)) {
     uint64_t now = EventLoop::NowMs();
     struct pollfd pfd = {fd.get(), POLLIN, 0};

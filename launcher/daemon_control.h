@@ -32,6 +32,9 @@ Status DaemonRequest(const std::string& daemon, const std::string& control, cons
 class DaemonStatusQuery {
  public:
   static constexpr int kTimeoutMs = 2000;
+  // For a daemon that may take longer to answer while well: plxd's disk
+  // usage flushes its store; a lock node answers from a UML guest.
+  static constexpr int kSlowTimeoutMs = 5000;
   static constexpr uint64_t kQuietMs = 4000;
   static constexpr uint64_t kMaxQuietMs = 32000;
   explicit DaemonStatusQuery(std::string daemon, int timeout_ms = kTimeoutMs, uint64_t quiet_ms = kQuietMs,
@@ -43,6 +46,12 @@ class DaemonStatusQuery {
         quiet_ms_(quiet_ms) {}
 
   Status Ask(const std::string& control, const nlohmann::json& request, nlohmann::json* reply);
+  // The daemon is gone (or another took its place): forget its trouble.
+  void Reset() {
+    trouble_.clear();
+    quiet_until_ms_ = 0;
+    quiet_ms_ = first_quiet_ms_;
+  }
   // Why the daemon is being left alone, in one line for ssi-status; empty
   // while it answers.
   const std::string& trouble() const { return trouble_; }

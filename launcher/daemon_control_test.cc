@@ -2,15 +2,18 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "common/fd.h"
 #include "common/unix_socket.h"
@@ -128,5 +131,29 @@ TEST_CASE("daemon status query: an unanswered daemon is left alone, longer each 
   REQUIRE(query.Ask(answering.path(), {{"cmd", "status"}}, &reply).ok());
   CHECK(reply["n"] == 1);
   CHECK(query.trouble().empty());
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("daemon request: a daemon whose connection queue is full is given up on at the deadline") {
+  char tmpl[] = "/tmp/daemon_control_test.XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::string dir = tmpl, path = dir + "/ctl";
+  UniqueFd listener;  // its daemon is stopped: it accepts nobody
+  REQUIRE(ListenUnix(path, &listener).ok());
+  sockaddr_un addr{};
+  addr.sun_family = AF_UNIX;
+  std::strcpy(addr.sun_path, path.c_str());
+  std::vector<UniqueFd> queued;  // earlier requests, filling its queue
+  for (;;) {
+    UniqueFd c(::socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0));
+    if (::connect(c.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) break;
+    queued.push_back(std::move(c));
+    REQUIRE(queued.size() < 10000);
+  }
+  auto start = std::chrono::steady_clock::now();
+  Status s = DaemonRequest("switchd", path, {{"cmd", "status"}}, nullptr, 300);
+  CHECK(s.IsTimedOut());
+  CHECK(s.message() == "switchd did not answer within 300 ms");
+  CHECK(MsSince(start) < 5000);  // a blocking connect would wait for good
   std::filesystem::remove_all(dir);
 }

@@ -38,6 +38,10 @@ Status LockDaemon::Start(int heartbeat_ms, int expiry_missed, LockLink::FenceHan
 Status LockDaemon::Attach(const std::string& endpoint, LockLink::FenceHandler fence, MemberCallback on_change,
                           bool send_host_clock) {
   control_ = endpoint;
+  // A lock node's control comes through switchd's gateway (127.0.0.1:PORT).
+  status_query_ = endpoint.rfind("127.0.0.1:", 0) == 0
+                      ? DaemonStatusQuery("the lock node's lock server", DaemonStatusQuery::kSlowTimeoutMs)
+                      : DaemonStatusQuery("lockserver");
   on_change_ = std::move(on_change);
   auto record = [this, fence = std::move(fence)](int node, const std::string& boot, std::function<void()> done) {
     fenced_ms_[node] = EventLoop::NowMs();
@@ -65,13 +69,18 @@ void LockDaemon::Detach() {
   loop_->Cancel(clock_timer_);
   link_.reset();
   control_.clear();
+  status_query_.Reset();
 }
 
 void LockDaemon::PollMembers() {
-  poll_timer_ = loop_->After(kMemberPollMs, [this] { PollMembers(); });
+  // Armed after the query, so that a slow answer still leaves ssid's loop a
+  // gap; on_change_ may detach or stop this (running(), stopping_).
+  auto again = [this] {
+    if (running() && !stopping_) poll_timer_ = loop_->After(kMemberPollMs, [this] { PollMembers(); });
+  };
   // Unanswered, the view stays as it was: nobody left because nobody said.
   std::map<int, std::string> all, now;
-  if (!Members(&all).ok()) return;
+  if (!Members(&all).ok()) return again();
   // Only "member" counts: a node being fenced has already left.
   for (const auto& [node, state] : all)
     if (state == "member") now[node] = state;
@@ -87,6 +96,7 @@ void LockDaemon::PollMembers() {
     on_change_(node, false, expired ? "missed heartbeats, fenced" : "left");
   }
   members_ = std::move(now);
+  again();
 }
 
 bool LockDaemon::Exited(pid_t pid) {

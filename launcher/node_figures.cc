@@ -8,6 +8,8 @@ namespace ssiuml {
 
 void NodeFigures::Fill(const ClusterPaths& paths, bool plxd, bool switchd, uint64_t now_ms,
                        nlohmann::json* nodes) {
+  if (!plxd) plxd_.Reset();
+  if (!switchd) switchd_.Reset();
   if (plxd && (disk_at_ms_ == 0 || now_ms - disk_at_ms_ >= kDiskEveryMs)) {
     nlohmann::json reply;
     du_ = plxd_.Ask(paths.PlxdControl(), {{"cmd", "du"}}, &reply).ok() ? reply["du"] : nlohmann::json();

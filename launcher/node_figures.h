@@ -26,7 +26,7 @@ class NodeFigures {
 
  private:
   static constexpr uint64_t kDiskEveryMs = 5000;
-  DaemonStatusQuery plxd_{"plxd"};
+  DaemonStatusQuery plxd_{"plxd", DaemonStatusQuery::kSlowTimeoutMs};
   DaemonStatusQuery switchd_{"switchd"};
   uint64_t disk_at_ms_ = 0;
   nlohmann::json du_;

@@ -27,9 +27,10 @@ Status ErrorStatus(const wire::Message& m) {
   const std::string* code = m.Find("code");
   const std::string* msg = m.Find("msg");
   std::string text = (code ? *code : "error") + ": " + (msg ? *msg : "");
-  // A bound of the server (too-many-locks, ...) refused it: like a busy
-  // lock, it was not obtained and may be later, when others unlock.
-  if (code && (*code == "busy" || code->rfind("too-many-", 0) == 0)) return Status::Busy(text);
+  if (code && *code == "busy") return Status::Busy(text);
+  // A bound of the server (too-many-locks, ...): not obtained, and may be
+  // later, when others unlock.
+  if (code && code->rfind("too-many-", 0) == 0) return Status::ResourceExhausted(text);
   if (code && *code == "timeout") return Status::TimedOut(text);
   if (code && (*code == "expired" || *code == "no-session")) return Status::IOError(text);
   return Status::InvalidArgument(text);

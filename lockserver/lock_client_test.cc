@@ -431,7 +431,7 @@ TEST_CASE("a lock beyond --max-locks is refused and the server keeps serving") {
   REQUIRE(a->Lock("x", Mode::kEX, {}, &g).ok());
   REQUIRE(b->Lock("y", Mode::kEX, {}, &g).ok());
   Status s = b->Lock("z", Mode::kEX, {}, &g);
-  CHECK(s.IsBusy());  // not obtained, as a held lock: it may be once others unlock
+  CHECK(s.IsResourceExhausted());  // not obtained: it may be once others unlock
   CHECK(s.message().rfind("too-many-locks: too many locks held or queued (max 2)", 0) == 0);
   REQUIRE(a->Unlock("x").ok());
   CHECK(b->Lock("z", Mode::kEX, {}, &g).ok());
@@ -444,7 +444,7 @@ TEST_CASE("a session locking name after name is refused itself; the others keep 
   Grant g;
   for (std::string name : {"a", "b", "c"}) REQUIRE(greedy->Lock(name, Mode::kEX, {}, &g).ok());
   Status s = greedy->Lock("d", Mode::kEX, {}, &g);
-  CHECK(s.IsBusy());
+  CHECK(s.IsResourceExhausted());
   CHECK(s.message().rfind("too-many-session-locks: this session holds or queues too many locks (max 3)", 0) == 0);
   CHECK(other->Lock("d", Mode::kEX, {}, &g).ok());
   CHECK(other->Lock("e", Mode::kEX, {}, &g).ok());

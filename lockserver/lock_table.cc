@@ -55,7 +55,8 @@ Status LockTable::Lock(const Request& req, uint64_t now_ms, std::vector<LockEven
   Bound& refused = refused_by ? *refused_by : unused;
   refused = Bound::kNone;
   auto mine = by_session_.find(req.session);
-  if (mine != by_session_.end() && mine->second.size() >= max_session_locks_) {
+  // One it already has is refused below as such, whatever the bound.
+  if (mine != by_session_.end() && mine->second.size() >= max_session_locks_ && !mine->second.count(req.name)) {
     refused = Bound::kSessionLocks;
     return Status::Busy("this session holds or queues too many locks (max " + std::to_string(max_session_locks_) +
                         "); unlock some, or start lockserver with a larger --max-session-locks");

@@ -275,6 +275,9 @@ TEST_CASE("one session's locks stop at max_session_locks; the others keep lockin
   CHECK(refused_by == LockTable::Bound::kSessionLocks);
   CHECK(s.message().find("--max-session-locks") != std::string::npos);
   CHECK(table.resource_count() == 2);  // the refused lock made no resource
+  s = table.Lock({1, 8, "a", Mode::kEX, false, 0}, 0, &events, &refused_by);
+  CHECK(s.IsInvalidArgument());  // already held: that, not the bound, is what is wrong
+  CHECK(refused_by == LockTable::Bound::kNone);
   // A queued request counts as the session's too; another session is not held back.
   REQUIRE(table.Lock({2, 4, "a", Mode::kEX, false, 0}, 0, &events).ok());
   REQUIRE(table.Lock({2, 5, "c", Mode::kEX, false, 0}, 0, &events).ok());

@@ -1,7 +1,8 @@
 // ssi-lock: runs a command while holding a cluster lock, like flock(1), or
 // shows the lock server's members and locks. Built twice from this file: a
 // host binary and a static guest binary. Exit codes: CMD's own; 1 when the
-// lock was not obtained (-n, --timeout); 2 usage; 3 lock server trouble;
+// lock was not obtained (-n, --timeout, or a bound of the server's such as
+// --max-session-locks); 2 usage; 3 lock server trouble;
 // 75 when the session was lost while CMD ran (CMD is killed: it would run
 // unprotected).
 #include <fcntl.h>
@@ -316,7 +317,7 @@ int main(int argc, char** argv) {
   Grant grant;
   s = client->Lock(name, mode, options, &grant);
   if (!s.ok() && signals.Interrupted() != 0) return 128 + signals.Interrupted();  // BYE said
-  if (s.IsBusy() || s.IsTimedOut()) {
+  if (s.IsBusy() || s.IsTimedOut() || s.IsResourceExhausted()) {
     std::fprintf(stderr, "ssi-lock: %s not obtained: %s\n", name.c_str(), s.message().c_str());
     (void)client->Bye();
     return 1;

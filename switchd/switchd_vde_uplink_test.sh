@@ -28,8 +28,34 @@ check "and the uplink's port leaves switchd" test "$(uplink_ports)" -eq 0
 expect_output "switchd goes on serving its own clients" "[1-9]/3 replies" \
   vde_probe ping "$T/a" 10.77.0.254 --node 8 --plug
 
+# A switch at that path that takes the connection and never answers: the
+# uplink's open waits on a thread of its own, and switchd goes on.
+mkdir -p "$T/b"
+python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.bind(sys.argv[1])
+s.listen(8)
+time.sleep(120)' "$T/b/ctl" &
+mute=$!
+PIDS="$PIDS $mute"
+for _ in $(seq 50); do [ -S "$T/b/ctl" ] && break; sleep 0.1; done
+waiting_on_mute() {  # a rejoin attempt connected (in the listen queue) and waits for an answer
+  for _ in $(seq 50); do
+    [ "$(ss -xlH | awk -v p="$T/b/ctl" '$5 == p { print $3 }')" = 1 ] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+check "a rejoin attempt waits on a switch that never answers" waiting_on_mute
+expect_output "while a switch that never answers holds the uplink's open, switchd answers its control" \
+  '"ok":true' ctl a '{"v":1,"cmd":"status"}'
+expect_output "and switchd goes on serving" "[1-9]/3 replies" vde_probe ping "$T/a" 10.77.0.254 --node 10 --plug
+kill "$mute"
+wait "$mute" 2>/dev/null
+rm -rf "$T/b"
+
 start_vde_switch
-check "the uplink joins the vde_switch again once it is back" logged_within a "uplink $T/b joined again" 50
+check "the uplink joins the vde_switch again once it is back" logged_within a "uplink $T/b joined again" 80
 check "as one port" test "$(uplink_ports)" -eq 1
 expect_output "and a client of the new vde_switch pings switchd's gateway" "[1-9]/3 replies" \
   vde_probe ping "$T/b" 10.77.0.254 --node 9 --plug

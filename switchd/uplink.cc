@@ -11,10 +11,7 @@
 
 #include "common/unix_socket.h"
 #include "switchd/command_uplink.h"
-
-extern "C" {  // libvdeplug.h has no extern "C" of its own
-#include <libvdeplug.h>
-}
+#include "switchd/vdeplug_open.h"
 
 namespace ssiuml::vde {
 namespace {
@@ -27,23 +24,27 @@ constexpr std::string_view kCommandScheme = "cmd://";
 //
 // The switch on the other side may exit and come back (a vde_switch path
 // whose switch restarts): its port is its control connection, which it then
-// closes. The uplink's port leaves this switch and the VNL is opened again
-// every kRejoinMs until it answers, so the join resumes without a restart.
+// closes. The uplink's port leaves this switch and the VNL is opened again,
+// off the loop (VdeplugOpen), every kRejoinMs until it answers, so the join
+// resumes without a restart.
 class VdeplugUplink : public Uplink {
  public:
   VdeplugUplink(EventLoop* loop, Fabric* fabric, int port)
       : loop_(loop), fabric_(fabric), port_(port), frames_(Fabric::kMaxBatch) {}
   ~VdeplugUplink() override;
+  // The first open blocks: switchd is starting, and an uplink that does not
+  // open is the caller's error.
   Status Open(const std::string& vnl);
 
  private:
   static constexpr size_t kBufferSize = 9216 + 18;  // as VDE ports read
   static constexpr uint64_t kRejoinMs = 2000;
-  Status Connect();
+  Status Connect(vdeconn* conn);
   void Close();
-  // The other side is gone: the port leaves the switch until Connect works again.
+  // The other side is gone: the port leaves the switch until it is joined again.
   void Lost(const std::string& why);
   void Rejoin();
+  void Reopened();
   void Read();
   void ControlReadable();
 
@@ -53,24 +54,27 @@ class VdeplugUplink : public Uplink {
   std::string vnl_;
   vdeconn* conn_ = nullptr;
   uint64_t rejoin_timer_ = 0;
+  std::shared_ptr<VdeplugOpen> reopening_;
   std::vector<std::array<uint8_t, kBufferSize>> frames_;  // one read batch
 };
 
 VdeplugUplink::~VdeplugUplink() {
   if (rejoin_timer_ != 0) loop_->Cancel(rejoin_timer_);
+  if (reopening_) loop_->Unwatch(reopening_->fd());
   Close();
 }
 
 Status VdeplugUplink::Open(const std::string& vnl) {
   vnl_ = vnl;
-  Status s = Connect();
+  vdeconn* conn = vde_open(const_cast<char*>(vnl.c_str()), const_cast<char*>("ssiuml switchd uplink"), nullptr);
+  if (conn == nullptr) return Status::FromErrno("uplink " + vnl, errno);
+  Status s = Connect(conn);
   if (s.ok()) spdlog::info("uplink {} is port {}", vnl_, port_);
   return s;
 }
 
-Status VdeplugUplink::Connect() {
-  conn_ = vde_open(const_cast<char*>(vnl_.c_str()), const_cast<char*>("ssiuml switchd uplink"), nullptr);
-  if (conn_ == nullptr) return Status::FromErrno("uplink " + vnl_, errno);
+Status VdeplugUplink::Connect(vdeconn* conn) {
+  conn_ = conn;
   // Some plugins (udp) ignore MSG_DONTWAIT; a blocking read would stall the switch.
   Status s = SetNonBlocking(vde_datafd(conn_));
   if (!s.ok()) {
@@ -79,7 +83,8 @@ Status VdeplugUplink::Connect() {
   }
   loop_->Watch(vde_datafd(conn_), EPOLLIN, [this](uint32_t) { Read(); });
   // Plugins without a switch behind them (udp://) have no control connection.
-  if (vde_ctlfd(conn_) >= 0) loop_->Watch(vde_ctlfd(conn_), EPOLLIN, [this](uint32_t) { ControlReadable(); });
+  int ctl = vde_ctlfd(conn_);
+  if (ctl >= 0 && ctl != vde_datafd(conn_)) loop_->Watch(ctl, EPOLLIN, [this](uint32_t) { ControlReadable(); });
   // Plugins such as udp:// send to an address of their own: one vde_send each.
   fabric_->Attach(port_, "uplink " + vnl_, [this](const iovec* frames, int n) {
     int sent = 0;
@@ -91,8 +96,9 @@ Status VdeplugUplink::Connect() {
 
 void VdeplugUplink::Close() {
   if (conn_ == nullptr) return;
-  loop_->Unwatch(vde_datafd(conn_));
-  if (vde_ctlfd(conn_) >= 0) loop_->Unwatch(vde_ctlfd(conn_));
+  int data = vde_datafd(conn_), ctl = vde_ctlfd(conn_);
+  loop_->Unwatch(data);
+  if (ctl >= 0 && ctl != data) loop_->Unwatch(ctl);
   vde_close(conn_);
   conn_ = nullptr;
 }
@@ -107,7 +113,23 @@ void VdeplugUplink::Lost(const std::string& why) {
 
 void VdeplugUplink::Rejoin() {
   rejoin_timer_ = 0;
-  Status s = Connect();
+  Status s = VdeplugOpen::Start(vnl_, &reopening_);
+  if (!s.ok()) {
+    spdlog::warn("uplink {}: {}", vnl_, s.message());
+    rejoin_timer_ = loop_->After(kRejoinMs, [this] { Rejoin(); });
+    return;
+  }
+  // No new attempt while this one runs: a switch that never answers holds
+  // one thread, not one every kRejoinMs.
+  loop_->Watch(reopening_->fd(), EPOLLIN, [this](uint32_t) { Reopened(); });
+}
+
+void VdeplugUplink::Reopened() {
+  loop_->Unwatch(reopening_->fd());
+  vdeconn* conn = nullptr;
+  Status s = reopening_->Take(&conn);
+  reopening_.reset();
+  if (s.ok()) s = Connect(conn);
   if (s.ok()) {
     spdlog::info("uplink {} joined again as port {}", vnl_, port_);
     return;
@@ -132,7 +154,8 @@ void VdeplugUplink::Read() {
     int error = 0;
     for (; n < Fabric::kMaxBatch; ++n) {
       ssize_t got = vde_recv(conn_, frames_[n].data(), kBufferSize, MSG_DONTWAIT);
-      if (got < 0 && (errno == EAGAIN || errno == EINTR)) break;
+      // udp:// reports a peer not (yet) listening this way: it may come.
+      if (got < 0 && (errno == EAGAIN || errno == EINTR || errno == ECONNREFUSED)) break;
       if (got < 0) {
         error = errno;
         break;
