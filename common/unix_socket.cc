@@ -6,11 +6,12 @@
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
+
+#include "common/event_loop.h"
 
 namespace ssiuml {
 namespace {
@@ -34,18 +35,12 @@ Status ConnectStream(int family, const sockaddr* addr, socklen_t len, const std:
   bool bounded = timeout_ms >= 0;
   UniqueFd sock(::socket(family, SOCK_STREAM | SOCK_CLOEXEC | (bounded ? SOCK_NONBLOCK : 0), 0));
   if (!sock.valid()) return Status::FromErrno("socket", errno);
-  struct timespec start;
-  ::clock_gettime(CLOCK_MONOTONIC, &start);
-  auto elapsed_ms = [&start] {
-    struct timespec now;
-    ::clock_gettime(CLOCK_MONOTONIC, &now);
-    return (now.tv_sec - start.tv_sec) * 1000 + (now.tv_nsec - start.tv_nsec) / 1000000;
-  };
+  const uint64_t start_ms = EventLoop::NowMs();
   for (;;) {
     if (::connect(sock.get(), addr, len) == 0) break;
     int err = errno;
     if (err == EINTR) continue;
-    long left = timeout_ms - elapsed_ms();
+    long left = timeout_ms - static_cast<long>(EventLoop::NowMs() - start_ms);
     // A unix listener with a full queue: it may drain; poll cannot tell when.
     if (bounded && err == EAGAIN && left > 0) {
       ::usleep(20000);
@@ -104,21 +99,16 @@ Status ListenUnix(const std::string& path, UniqueFd* fd) {
   return Status::OK();
 }
 
-Status ConnectUnix(const std::string& path, UniqueFd* fd) {
+Status ConnectUnix(const std::string& path, UniqueFd* fd, int timeout_ms) {
   sockaddr_un addr;
   Status s = MakeAddress(path, &addr);
   if (!s.ok()) return s;
-  return ConnectStream(AF_UNIX, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, path, fd);
+  return ConnectStream(AF_UNIX, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, path, fd, timeout_ms);
 }
 
 Status ConnectEndpoint(const std::string& endpoint, UniqueFd* fd, int timeout_ms) {
   static const std::string kLoopback = "127.0.0.1:";
-  if (endpoint.rfind(kLoopback, 0) != 0) {
-    sockaddr_un addr;
-    Status s = MakeAddress(endpoint, &addr);
-    if (!s.ok()) return s;
-    return ConnectStream(AF_UNIX, reinterpret_cast<const sockaddr*>(&addr), sizeof addr, endpoint, fd, timeout_ms);
-  }
+  if (endpoint.rfind(kLoopback, 0) != 0) return ConnectUnix(endpoint, fd, timeout_ms);
   int port = 0;
   std::string digits = endpoint.substr(kLoopback.size());
   for (char c : digits) port = c >= '0' && c <= '9' && port < 65536 ? port * 10 + (c - '0') : 65536;

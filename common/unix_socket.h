@@ -13,8 +13,9 @@ namespace ssiuml {
 // Binds and listens on a SOCK_STREAM socket at path, replacing a stale file.
 // The socket is non-blocking and close-on-exec.
 Status ListenUnix(const std::string& path, UniqueFd* fd);
-// Connects a blocking SOCK_STREAM socket to path.
-Status ConnectUnix(const std::string& path, UniqueFd* fd);
+// Connects a blocking SOCK_STREAM socket to path; timeout_ms >= 0 bounds the
+// connect (TimedOut past it).
+Status ConnectUnix(const std::string& path, UniqueFd* fd, int timeout_ms = -1);
 // Connects to a control endpoint: a unix socket path, or 127.0.0.1:PORT
 // (a lock node's control, forwarded by switchd's gateway). timeout_ms >= 0
 // bounds the connect (TimedOut past it); the socket is blocking either way.
