@@ -7,7 +7,7 @@ packages="
   libboost-dev libboost-program-options-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev catch2 libncurses-dev
   user-mode-linux vde2 vdeplug uml-utilities busybox-static e2fsprogs debootstrap
-  qemu-utils qemu-system-common procps tmux iproute2 libslirp-dev libvdeplug-dev
+  qemu-utils qemu-system-common procps tmux iproute2 libslirp-dev libvdeplug-dev python3
 "
 missing=""
 for p in $packages; do
