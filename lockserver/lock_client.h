@@ -180,7 +180,9 @@ Status AddressFromPortFile(const std::string& port_file, std::string* address);
 Status ReadGuestIdentity(const std::string& cmdline_path, const std::string& boot_path, int* node,
                          std::string* boot);
 // ssi-agent writes it once the guest's wall clock was measured against the
-// lock server's and set if it was off: its error bound in ns, one line.
+// lock server's and set if it was off: its error bound in ns, one line. It
+// waits for a bound of 2.5 ms or less (ssi-test's lock-history check allows
+// two nodes 5 ms apart), or 10 s of measuring, whichever comes first.
 inline constexpr const char* kGuestClockFile = "/run/ssi/clock";
 
 }  // namespace ssiuml::lock

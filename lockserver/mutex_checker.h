@@ -2,8 +2,10 @@
 // fencing token is larger than all before it, and no two holders overlap.
 // A hold opens at "acquire" (recorded after the GRANT arrived) and closes at
 // "release" (recorded before the UNLOCK was sent) or when the fencer
-// confirmed the holder dead ("fenced"). Times come from one machine's
-// CLOCK_MONOTONIC, so events of different processes compare directly.
+// confirmed the holder dead ("fenced"). Times of different processes must
+// compare: one machine's CLOCK_MONOTONIC (lock_torture), or guests' wall
+// clocks set from the lock server's (ssi-lock --history, whose skew
+// launcher/lock_history.cc allows for).
 #pragma once
 
 #include <cstdint>
