@@ -71,7 +71,7 @@ std::string StateCode(const Status& s, LockTable::Bound refused_by) {
     case LockTable::Bound::kResources: return "too-many-resources";
     case LockTable::Bound::kNone: break;
   }
-  if (s.message() == "session expired") return "expired";
+  if (s.IsTimedOut()) return "expired";  // the session lapsed (LockService::Usable)
   if (s.IsNotFound()) return "not-held";
   return "bad-state";
 }

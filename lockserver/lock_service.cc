@@ -89,7 +89,7 @@ void LockService::Heartbeat(SessionId id, uint64_t now_ms) {
 Status LockService::Usable(SessionId id) const {
   auto it = sessions_.find(id);
   if (it == sessions_.end()) return Status::InvalidArgument("no session");
-  if (it->second.state != SessionState::kLive) return Status::InvalidArgument("session expired");
+  if (it->second.state != SessionState::kLive) return Status::TimedOut("session expired");
   return Status::OK();
 }
 

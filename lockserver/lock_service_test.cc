@@ -103,7 +103,9 @@ TEST_CASE("recovery: fence first, then release locks, grant waiters, announce") 
   CHECK(fences[0].boot == kBootA);
   CHECK(f.out.empty());
   CHECK(f.service.sessions().at(dead).state == SessionState::kFencing);
-  CHECK(f.service.Lock(dead, {0, 9, "q", Mode::kNL, false, 0}, 1200, &f.out).message() == "session expired");
+  Status lapsed = f.service.Lock(dead, {0, 9, "q", Mode::kNL, false, 0}, 1200, &f.out);
+  CHECK(lapsed.IsTimedOut());
+  CHECK(lapsed.message() == "session expired");
   // Still waiting for the fencer: more ticks change nothing, ask once.
   f.service.Heartbeat(survivor, 5000);
   f.service.Tick(5000, &f.out);
