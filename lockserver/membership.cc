@@ -67,7 +67,7 @@ class ClockSync {
     auto period = bound_ns_ <= kComparableNs ? kPeriod : kRefinePeriod;
     if (std::chrono::steady_clock::now() - started_ < period || !Measured()) return;
     // Once set, only an error beyond the measure's own bound is one.
-    Adjust(set_once_ ? std::max<int64_t>(kCloseEnoughNs, static_cast<int64_t>(round_trip_)) : kCloseEnoughNs);
+    Adjust(Bounded() ? std::max<int64_t>(kCloseEnoughNs, static_cast<int64_t>(round_trip_)) : kCloseEnoughNs);
     started_ = std::chrono::steady_clock::now();
   }
 
@@ -84,6 +84,8 @@ class ClockSync {
   static constexpr auto kMarkWithin = std::chrono::seconds(10);
 
   bool Measured() { return client_->ClockOffset(kSamples, &offset_, &round_trip_); }
+  // Measured and, if need be, set.
+  bool Bounded() const { return bound_ns_ != UINT64_MAX; }
 
   // Then measures afresh: samples taken before the clock was set are stale.
   void Adjust(int64_t tolerance_ns) {
@@ -92,7 +94,6 @@ class ClockSync {
       // Left as it is, the clock is within both this measure's bound and
       // every earlier one's.
       uint64_t bound = static_cast<uint64_t>(std::llabs(offset_)) + round_trip_ / 2;
-      set_once_ = true;
       Bound(std::min(bound, bound_ns_));
       return;
     }
@@ -103,7 +104,6 @@ class ClockSync {
     bool set_ok = ::clock_settime(CLOCK_REALTIME, &set) == 0;
     client_->RestartClockSamples();
     if (!set_ok) return;
-    set_once_ = true;
     Bound(round_trip_ / 2);
     char line[128];
     std::snprintf(line, sizeof line, "set the clock %+.1f ms to the host's (within %.1f ms)", offset_ / 1e6,
@@ -125,7 +125,6 @@ class ClockSync {
   LockClient* client_;
   int64_t offset_ = 0;
   uint64_t round_trip_ = 0;
-  bool set_once_ = false;  // measured and, if need be, set
   uint64_t bound_ns_ = UINT64_MAX;
   uint64_t marked_ns_ = UINT64_MAX;  // the bound kGuestClockFile holds
   const std::chrono::steady_clock::time_point created_ = std::chrono::steady_clock::now();
