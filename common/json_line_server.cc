@@ -80,15 +80,7 @@ nlohmann::json JsonLineServer::Reply(const std::string& line) {
 }
 
 bool JsonLineServer::Flush(int fd, Client& client) {
-  size_t done = 0;
-  while (done < client.out.size()) {
-    ssize_t n = ::send(fd, client.out.data() + done, client.out.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
-    if (n <= 0) return false;
-    done += static_cast<size_t>(n);
-  }
-  client.out.erase(0, done);
+  if (!SendPending(fd, &client.out).ok()) return false;
   uint32_t events = (client.reading ? EPOLLIN : 0u) | (client.out.empty() ? 0u : EPOLLOUT);
   if (events != client.events) {
     client.events = events;

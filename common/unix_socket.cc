@@ -83,6 +83,23 @@ Status WriteAll(int fd, const std::string& data, bool socket) {
 
 }  // namespace
 
+Status SendPending(int fd, std::string* pending) {
+  size_t done = 0;
+  Status status;
+  while (done < pending->size()) {
+    ssize_t n = ::send(fd, pending->data() + done, pending->size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && errno == EAGAIN) break;
+    if (n <= 0) {
+      status = Status::FromErrno("send", n < 0 ? errno : EPIPE);
+      break;
+    }
+    done += static_cast<size_t>(n);
+  }
+  pending->erase(0, done);
+  return status;
+}
+
 bool FitsSunPath(const std::string& path) { return path.size() < sizeof(sockaddr_un::sun_path); }
 
 Status ListenUnix(const std::string& path, UniqueFd* fd) {

@@ -30,5 +30,9 @@ Status SetNonBlocking(int fd);
 Status WriteAllFd(int fd, const std::string& data);
 // The same to a blocking socket; a peer that closed is EPIPE, not SIGPIPE.
 Status SendAllFd(int fd, const std::string& data);
+// Sends from the front of *pending what a socket takes now and erases it:
+// a full socket leaves the rest for its next EPOLLOUT, and never blocks the
+// caller's loop. An error means the peer is gone (EPIPE, not SIGPIPE).
+Status SendPending(int fd, std::string* pending);
 
 }  // namespace ssiuml

@@ -122,17 +122,7 @@ void ControlConnection::Fail(const std::string& error) {
 }
 
 void ControlConnection::Flush() {
-  while (!outbuf_.empty()) {
-    ssize_t n = ::send(fd_.get(), outbuf_.data(), outbuf_.size(), MSG_NOSIGNAL);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      if (errno == EAGAIN) break;
-      Close();
-      return;
-    }
-    outbuf_.erase(0, static_cast<size_t>(n));
-  }
-  if (finished_ && outbuf_.empty()) {
+  if (!SendPending(fd_.get(), &outbuf_).ok() || (finished_ && outbuf_.empty())) {
     Close();
     return;
   }

@@ -71,14 +71,7 @@ void StreamRelay::Pump(const std::shared_ptr<Pair>& pair, int from, uint32_t eve
   // Flush both ways: EPOLLOUT on from means its own backlog can move.
   for (int side : {to, from}) {
     std::string& out = pair->pending[side];
-    while (!out.empty()) {
-      ssize_t n = ::send(pair->fd[side].get(), out.data(), out.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0 && errno == EAGAIN) break;
-      if (n < 0) return Close(pair);
-      out.erase(0, static_cast<size_t>(n));
-    }
-    if (out.size() > kMaxPending) return Close(pair);
+    if (!SendPending(pair->fd[side].get(), &out).ok() || out.size() > kMaxPending) return Close(pair);
     loop_->Modify(pair->fd[side].get(), out.empty() ? EPOLLIN : EPOLLIN | EPOLLOUT);
   }
 }

@@ -524,19 +524,7 @@ void LockServer::Flush(int fd) {
   auto it = conns_.find(fd);
   if (it == conns_.end()) return;
   Conn& c = it->second;
-  size_t done = 0;
-  while (done < c.out.size()) {
-    ssize_t n = ::send(fd, c.out.data() + done, c.out.size() - done, MSG_NOSIGNAL | MSG_DONTWAIT);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
-    if (n <= 0) {
-      Close(fd);
-      return;
-    }
-    done += static_cast<size_t>(n);
-  }
-  c.out.erase(0, done);
-  if (c.closing && c.out.empty()) {
+  if (!SendPending(fd, &c.out).ok() || (c.closing && c.out.empty())) {
     Close(fd);
     return;
   }

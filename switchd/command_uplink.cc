@@ -14,6 +14,8 @@
 #include <cstring>
 #include <thread>
 
+#include "common/unix_socket.h"
+
 extern char** environ;
 
 namespace ssiuml::vde {
@@ -129,18 +131,11 @@ int CommandUplink::Output(const iovec* frames, int n) {
 }
 
 void CommandUplink::Drain() {
-  size_t done = 0;
-  while (done < pending_.size()) {
-    ssize_t n = ::send(fd_.get(), pending_.data() + done, pending_.size() - done, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0 && errno == EAGAIN) break;
-    if (n < 0) {
-      End(std::strerror(errno));
-      return;
-    }
-    done += static_cast<size_t>(n);
+  Status sent = SendPending(fd_.get(), &pending_);
+  if (!sent.ok()) {
+    End(sent.message());
+    return;
   }
-  pending_.erase(0, done);
   UpdateWatch();
 }
 
