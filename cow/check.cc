@@ -11,15 +11,10 @@ Status StoreImpl::Check(CheckReport* report) {
   if (!meta.status().ok()) return meta.status();
   *report = CheckReport();
   // What this process has not flushed would show up as leaks.
-  for (const auto& v : AllOpen()) {
-    std::unique_lock<std::shared_mutex> lock(v->mu());
-    Status s = v->FlushLocked();
-    if (!s.ok()) return s;
-  }
-  // The flushes changed records: walk what is on disk now.
-  if (Status s = LoadRegistry(); !s.ok()) return s;
+  Status s = FlushOpenAndReload();
+  if (!s.ok()) return s;
   uint64_t file_size = 0;
-  Status s = file_->Size(&file_size);
+  s = file_->Size(&file_size);
   if (!s.ok()) return s;
   Walker walker(this, file_size, true);
   walker.WalkAll(registry_);

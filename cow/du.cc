@@ -10,13 +10,7 @@ namespace ssiuml::plx {
 Status StoreImpl::Du(std::vector<DuInfo>* du) {
   MetaLock meta(this);
   if (!meta.status().ok()) return meta.status();
-  for (const auto& v : AllOpen()) {
-    std::unique_lock<std::shared_mutex> lock(v->mu());
-    Status s = v->FlushLocked();
-    if (!s.ok()) return s;
-  }
-  // The flushes changed records: walk what is on disk now.
-  if (Status s = LoadRegistry(); !s.ok()) return s;
+  if (Status s = FlushOpenAndReload(); !s.ok()) return s;
   du->clear();
   for (const Slot& slot : registry_) {
     if (!slot.used || slot.rec.flags != kVdiLive) continue;

@@ -13,18 +13,11 @@ Status StoreImpl::Gc(GcResult* result) {
   *result = GcResult();
   // This process's VDIs are flushed and held still so that everything they
   // reference is committed and marked.
-  std::vector<std::shared_ptr<VdiImpl>> open = AllOpen();
-  std::sort(open.begin(), open.end(), [](const auto& a, const auto& b) { return a->slot() < b->slot(); });
-  std::vector<std::unique_lock<std::shared_mutex>> held;
-  for (const auto& v : open) {
-    held.emplace_back(v->mu());
-    Status s = v->FlushLocked();
-    if (!s.ok()) return s;
-  }
-  // The flushes changed records: walk what is on disk now.
-  if (Status s = LoadRegistry(); !s.ok()) return s;
+  HeldStill held;
+  Status s = FlushOpenAndReload(&held);
+  if (!s.ok()) return s;
   uint64_t file_size = 0;
-  Status s = file_->Size(&file_size);
+  s = file_->Size(&file_size);
   if (!s.ok()) return s;
   Walker walker(this, file_size, false);
   walker.WalkAll(registry_);

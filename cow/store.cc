@@ -362,12 +362,20 @@ std::shared_ptr<VdiImpl> StoreImpl::OpenedLocked(uint32_t slot) {
   return it == open_.end() ? nullptr : it->second.lock();
 }
 
-std::vector<std::shared_ptr<VdiImpl>> StoreImpl::AllOpen() {
-  std::vector<std::shared_ptr<VdiImpl>> all;
-  std::lock_guard<std::mutex> lock(open_mu_);
-  for (auto& [slot, weak] : open_)
-    if (auto v = weak.lock()) all.push_back(std::move(v));
-  return all;
+Status StoreImpl::FlushOpenAndReload(HeldStill* held) {
+  HeldStill for_now;
+  HeldStill& h = held != nullptr ? *held : for_now;
+  {
+    std::lock_guard<std::mutex> lock(open_mu_);
+    for (auto& [slot, weak] : open_)  // a map: in slot order
+      if (auto v = weak.lock()) h.vdis.push_back(std::move(v));
+  }
+  for (const auto& v : h.vdis) {
+    h.locks.emplace_back(v->mu());
+    Status s = v->FlushLocked();
+    if (!s.ok()) return s;
+  }
+  return LoadRegistry();
 }
 
 void StoreImpl::Closed(uint32_t slot) {

@@ -180,7 +180,16 @@ class StoreImpl final : public Store {
   // this host's byte in STORE.lock. Busy: "VDI NAME is open for writing by
   // WHO", for the caller to add its advice.
   Status TakeOwnership(uint32_t slot, std::unique_ptr<Ownership>* owner, std::unique_ptr<FileLock>* lock);
-  std::vector<std::shared_ptr<VdiImpl>> AllOpen();
+  // The VDIs this process has open, each locked (taken in slot order) until
+  // this is dropped. Locks go first: members are destroyed in reverse.
+  struct HeldStill {
+    std::vector<std::shared_ptr<VdiImpl>> vdis;
+    std::vector<std::unique_lock<std::shared_mutex>> locks;
+  };
+  // Flushes every VDI this process has open, then reloads the registry, so
+  // that a walk sees on disk all that they reference. held, if given, keeps
+  // them locked until the caller drops it.
+  Status FlushOpenAndReload(HeldStill* held = nullptr);
   std::string OriginName(const VdiRecord& rec);
 
   Env* env_;
