@@ -6,23 +6,23 @@
 
 #include <nlohmann/json.hpp>
 
+#include "lockserver/lock_client.h"
+
 namespace ssiuml {
 namespace {
 
 // Each guest sets its wall clock from the lock server's over its first
 // heartbeats (ssi-agent), to within half a round trip: a millisecond or two
 // through the gateway (a boot under load had left guests tens of ms apart).
-// A release is taken as happening up to this much earlier than its node
-// recorded it, so clock skew is not mistaken for two holders; a real double
-// hold lasts a whole hold.
-constexpr uint64_t kGuestClockSkewNs = 5'000'000;
-
+// A release is taken as happening up to lock::kGuestClockSkewNs earlier than its
+// node recorded it, so clock skew is not mistaken for two holders; a real
+// double hold lasts a whole hold.
 void AllowForClockSkew(std::vector<lock::HistoryEvent>* node_events) {
   std::map<std::string, uint64_t> acquired;  // client -> time of its open hold
   for (lock::HistoryEvent& e : *node_events) {
     if (e.kind == lock::HistoryEvent::Kind::kAcquire) acquired[e.client] = e.time_ns;
-    if (e.kind != lock::HistoryEvent::Kind::kRelease || e.time_ns < kGuestClockSkewNs) continue;
-    e.time_ns = std::max(acquired[e.client] + 1, e.time_ns - kGuestClockSkewNs);
+    if (e.kind != lock::HistoryEvent::Kind::kRelease || e.time_ns < lock::kGuestClockSkewNs) continue;
+    e.time_ns = std::max(acquired[e.client] + 1, e.time_ns - lock::kGuestClockSkewNs);
   }
 }
 

@@ -179,10 +179,13 @@ Status AddressFromPortFile(const std::string& port_file, std::string* address);
 // wrote to boot_path. NotFound when cmdline has no ssi.node (not a guest).
 Status ReadGuestIdentity(const std::string& cmdline_path, const std::string& boot_path, int* node,
                          std::string* boot);
+// How far apart two guests' wall clocks may be when lock histories of
+// different nodes are checked together (launcher/lock_history.cc).
+inline constexpr uint64_t kGuestClockSkewNs = 5'000'000;
 // ssi-agent writes it once the guest's wall clock was measured against the
 // lock server's and set if it was off: its error bound in ns, one line. It
-// waits for a bound of 2.5 ms or less (ssi-test's lock-history check allows
-// two nodes 5 ms apart), or 10 s of measuring, whichever comes first.
+// waits for a bound of half kGuestClockSkewNs or less, or 10 s of measuring,
+// whichever comes first.
 inline constexpr const char* kGuestClockFile = "/run/ssi/clock";
 
 }  // namespace ssiuml::lock

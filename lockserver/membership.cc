@@ -74,9 +74,8 @@ class ClockSync {
  private:
   static constexpr int kSamples = 5;
   static constexpr int64_t kCloseEnoughNs = 1000000;
-  // ssi-test's lock-history check allows two nodes 5 ms apart
-  // (launcher/lock_history.cc): half of it each.
-  static constexpr uint64_t kComparableNs = 2500000;
+  // Half of the lock-history check's allowance for two nodes.
+  static constexpr uint64_t kComparableNs = kGuestClockSkewNs / 2;
   static constexpr auto kPeriod = std::chrono::seconds(5);
   static constexpr auto kRefinePeriod = std::chrono::seconds(1);
   // A node whose every round trip stays slow (a delayed link) is marked
